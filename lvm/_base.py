@@ -1,0 +1,114 @@
+"""The contract every lvm model keeps.
+
+:class:`LatentModel` gives the members written once for all models:
+``score`` (mean of ``score_samples``), ``bic``/``aic`` from the parameter
+count, ``reconstruct``, ``save``, and parameter checking. A model provides
+``fit``, ``transform``, ``inverse_transform``, ``posterior``,
+``score_samples``, ``sample``, ``summary`` and ``_n_parameters``.
+"""
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from ._validation import check_params
+
+
+class LatentModel(BaseEstimator):
+    """Base class of lvm's estimators (not for direct use)."""
+
+    _parameter_constraints: dict = {}
+
+    def _check_params(self):
+        check_params(self)
+
+    def score(self, X, y=None):
+        """Mean log-likelihood per sample of ``X`` under the fitted model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+        y : None
+            Ignored; present for scikit-learn's API.
+
+        Returns
+        -------
+        float
+            ``mean_i log p(x_i)``.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def _information_criterion(self, X, penalty_per_parameter):
+        log_likelihood = self.score_samples(X).sum()
+        return -2.0 * log_likelihood + penalty_per_parameter * self.n_parameters_
+
+    def bic(self, X):
+        """Bayesian information criterion of the fit on ``X`` (lower is better).
+
+        .. math:: \\mathrm{BIC} = -2 \\sum_i \\log p(x_i) + m \\log n
+
+        with ``m = n_parameters_`` free parameters and ``n`` rows (Schwarz 1978).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        float
+        """
+        n = np.shape(X)[0]
+        return float(self._information_criterion(X, np.log(n)))
+
+    def aic(self, X):
+        """Akaike information criterion of the fit on ``X`` (lower is better).
+
+        .. math:: \\mathrm{AIC} = -2 \\sum_i \\log p(x_i) + 2 m
+
+        with ``m = n_parameters_`` free parameters (Akaike 1974).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        float
+        """
+        return float(self._information_criterion(X, 2.0))
+
+    def reconstruct(self, X):
+        """Map ``X`` to the latent space and back: ``inverse_transform(transform(X))``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            The lossy reconstruction of ``X`` through the latent space.
+        """
+        return self.inverse_transform(self.transform(X))
+
+    def save(self, path):
+        """Write the fitted model to ``path`` (``.npz`` with a JSON header, no pickle).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination file; ``lvm.load(path)`` reads it back.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+        """
+        from .io import save
+
+        check_is_fitted(self)
+        return save(self, path)

@@ -1,0 +1,256 @@
+"""Input checks that turn bad data and bad parameters into clear errors.
+
+Every estimator calls :func:`check_data` at the top of ``fit``/``transform``
+and :func:`check_params` at the top of ``fit``. The messages name the problem,
+the offending value and what to do about it.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.utils.validation import validate_data
+
+# Squaring values beyond this overflows float64 once summed over many rows;
+# below its reciprocal the squares underflow to zero.
+_MAX_MAGNITUDE = 1e150
+
+
+class Interval:
+    """A numeric parameter constraint ``left (<|<=) value (<|<=) right``."""
+
+    def __init__(self, kind, left, right, closed="both"):
+        self.kind = kind
+        self.left = left
+        self.right = right
+        self.closed = closed
+
+    def accepts(self, value):
+        if isinstance(value, bool) or not isinstance(value, self.kind):
+            return False
+        if self.left is not None:
+            if value < self.left or (self.closed in ("right", "neither") and value == self.left):
+                return False
+        if self.right is not None:
+            if value > self.right or (self.closed in ("left", "neither") and value == self.right):
+                return False
+        return True
+
+    def __str__(self):
+        name = "an integer" if self.kind is numbers.Integral else "a number"
+        lo = "(-inf" if self.left is None else ("[" if self.closed in ("both", "left") else "(") + f"{self.left}"
+        hi = "inf)" if self.right is None else f"{self.right}" + ("]" if self.closed in ("both", "right") else ")")
+        return f"{name} in {lo}, {hi}"
+
+
+class Options:
+    """A parameter constraint: one of a fixed set of values."""
+
+    def __init__(self, *values):
+        self.values = values
+
+    def accepts(self, value):
+        return isinstance(value, (str, type(None), bool)) and value in self.values
+
+    def __str__(self):
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+
+class _Kind:
+    def __init__(self, name, test):
+        self.name = name
+        self.test = test
+
+    def accepts(self, value):
+        return self.test(value)
+
+    def __str__(self):
+        return self.name
+
+
+NONE = _Kind("None", lambda v: v is None)
+BOOLEAN = _Kind("a bool", lambda v: isinstance(v, (bool, np.bool_)))
+CALLABLE = _Kind("a callable", callable)
+RANDOM_STATE = _Kind(
+    "None, an int or a numpy.random.RandomState",
+    lambda v: v is None
+    or (isinstance(v, numbers.Integral) and not isinstance(v, bool))
+    or isinstance(v, np.random.RandomState),
+)
+
+
+def check_params(estimator):
+    """Check ``estimator``'s parameters against its ``_parameter_constraints``.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        Its class holds ``_parameter_constraints``, a dict mapping each
+        parameter name to a list of accepted constraints.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter, the value received and what is accepted.
+    """
+    constraints = getattr(type(estimator), "_parameter_constraints", {})
+    for name, value in estimator.get_params(deep=False).items():
+        allowed = constraints.get(name)
+        if allowed is None:
+            continue
+        if not any(c.accepts(value) for c in allowed):
+            accepted = " or ".join(str(c) for c in allowed)
+            raise ValueError(
+                f"{type(estimator).__name__}: parameter {name}={value!r} is invalid; "
+                f"expected {accepted}."
+            )
+
+
+def _check_raw_structure(X, name):
+    """Errors that scikit-learn would report less clearly: text, 3-D, complex."""
+    if hasattr(X, "dtypes") and hasattr(X, "columns"):
+        bad = [str(c) for c, dt in X.dtypes.items() if not (np.issubdtype(dt, np.number) or dt == bool)]
+        if bad:
+            raise TypeError(
+                f"{name} has non-numeric column(s) {bad}; lvm models need numbers. "
+                "Drop these columns or encode them numerically first."
+            )
+        return
+    if hasattr(X, "shape") and hasattr(X, "dtype"):
+        arr = X
+    elif isinstance(X, (list, tuple)):
+        try:
+            arr = np.asarray(X)
+        except ValueError as exc:
+            raise ValueError(f"{name} is ragged: its rows differ in length ({exc}).") from None
+    else:
+        return
+    if getattr(arr, "ndim", 2) > 2:
+        raise ValueError(
+            f"{name} has {arr.ndim} dimensions (shape {arr.shape}); lvm expects a 2-D array "
+            "(n_samples, n_features). Reshape it, e.g. X.reshape(len(X), -1) for images."
+        )
+    if np.iscomplexobj(arr):
+        raise ValueError(
+            f"{name} holds complex numbers; lvm models are for real data. "
+            "Split real and imaginary parts into separate columns if both matter."
+        )
+    if arr.dtype.kind in "US":
+        raise TypeError(f"{name} holds text (dtype {arr.dtype}); lvm models need numbers.")
+
+
+def _describe_nonfinite(X, name, allow_nan):
+    bad = ~np.isfinite(X)
+    if allow_nan:
+        bad &= ~np.isnan(X)
+    rows, cols = np.nonzero(bad)
+    kind = "infinity" if allow_nan or not np.isnan(X[rows[0], cols[0]]) else "NaN"
+    fix = (
+        "Infinite values cannot be modelled; remove or clip them."
+        if kind == "infinity"
+        else "Drop or impute the missing entries, or use a model with missing='em' "
+        "(PPCA, FactorAnalysis, GaussianMixture) to marginalise them."
+    )
+    return (
+        f"{name} contains {kind} ({bad.sum()} non-finite entries, the first at row {rows[0]}, "
+        f"column {cols[0]}). {fix}"
+    )
+
+
+def check_data(estimator, X, *, reset, allow_nan=False, min_samples=2, name="X"):
+    """Validate data for ``fit`` (``reset=True``) or a fitted method.
+
+    Returns a float64 ndarray that may share memory with the input; callers
+    never write into it. On ``reset`` the feature count and names (from a
+    DataFrame) are recorded, otherwise they are checked against the fit.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The estimator whose ``n_features_in_``/``feature_names_in_`` to set or check.
+    X : array-like of shape (n_samples, n_features)
+        The data.
+    reset : bool
+        True in ``fit``; False in methods of a fitted estimator.
+    allow_nan : bool, default=False
+        Whether NaN (a missing entry) is accepted; infinity never is.
+    min_samples : int, default=2
+        Fewest rows accepted.
+    name : str, default="X"
+        How the data is named in messages.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), dtype float64
+    """
+    _check_raw_structure(X, name)
+    X = validate_data(
+        estimator,
+        X,
+        reset=reset,
+        dtype=np.float64,
+        ensure_all_finite=False,
+        ensure_min_samples=min_samples if reset else 1,
+    )
+    # A sum is one cheap pass; only when it is not finite do we look closer.
+    total = X.sum()
+    if not np.isfinite(total):
+        finite = np.isfinite(X)
+        if not finite.all():
+            if np.isinf(X).any() or not allow_nan:
+                raise ValueError(_describe_nonfinite(X, name, allow_nan))
+            total = X[finite].sum()
+        if not np.isfinite(total):
+            raise ValueError(_magnitude_message(X, name))
+    return X
+
+
+def _magnitude_message(X, name):
+    amax = np.nanmax(np.abs(X))
+    return (
+        f"{name} has values as large as {amax:.3g} in magnitude; their squares overflow "
+        f"double precision. Rescale the data (e.g. divide by {amax:.0e}) before fitting."
+    )
+
+
+def check_variance(total_variance, X, name="X"):
+    """Raise a clear error when the data's variance cannot be represented.
+
+    Parameters
+    ----------
+    total_variance : float
+        Sum of the per-column variances computed from ``X``.
+    X : ndarray of shape (n_samples, n_features)
+        The data, read only when the variance is degenerate.
+    name : str, default="X"
+        How the data is named in messages.
+
+    Raises
+    ------
+    ValueError
+        If the variance overflowed, underflowed to zero while the data vary,
+        or is zero because every column is constant.
+    """
+    if not np.isfinite(total_variance):
+        raise ValueError(_magnitude_message(X, name))
+    if total_variance > np.finfo(np.float64).tiny * 1e4:
+        return
+    spread = np.nanmax(X, axis=0) - np.nanmin(X, axis=0)
+    if np.any(spread > 0):
+        raise ValueError(
+            f"{name} varies by at most {spread.max():.3g}; the squares of such small "
+            "differences underflow double precision. Rescale the data (e.g. standardise "
+            "each column) before fitting."
+        )
+    raise ValueError(
+        f"every column of {name} is constant; there is no variance for a latent variable "
+        "model to explain."
+    )
+
+
+def check_n_components(estimator, n_components, upper, *, name="n_components", what=""):
+    """Check an integer number of latent dimensions against its upper bound."""
+    if n_components > upper:
+        raise ValueError(
+            f"{type(estimator).__name__}: {name}={n_components} is too large; it must be at "
+            f"most {upper}{what}. Choose a smaller {name}."
+        )

@@ -1,0 +1,257 @@
+"""Numerical kernels of probabilistic PCA (Tipping & Bishop 1999).
+
+Notation of the paper: ``x = W z + mu + e`` with ``z ~ N(0, I_k)`` and
+``e ~ N(0, s2 I_p)``; ``W`` is ``loadings`` (p, k), ``s2`` is
+``noise_variance``, ``C = W W^T + s2 I`` and ``M = W^T W + s2 I``.
+"""
+
+import numpy as np
+from scipy import linalg
+from scipy.special import gammaln
+
+from .._linalg import _LOG_2PI, flip_signs, lowrank_logdet_and_factor
+
+
+def closed_form(values, vectors, trace, p):
+    """Maximum-likelihood ``W`` and ``s2`` from the top eigenpairs of the covariance.
+
+    ``s2 = (trace(S) - sum_{j<=k} lambda_j) / (p - k)`` and
+    ``W = U_k (Lambda_k - s2 I)^{1/2}`` (Tipping & Bishop 1999, eqs. 7-8, with
+    the arbitrary rotation ``R = I``).
+
+    Parameters
+    ----------
+    values : ndarray of shape (k,)
+        Largest eigenvalues of ``S`` (divisor ``n``), decreasing.
+    vectors : ndarray of shape (p, k)
+        Their eigenvectors.
+    trace : float
+        ``trace(S)``.
+    p : int
+        Number of features.
+
+    Returns
+    -------
+    loadings : ndarray of shape (p, k)
+    noise_variance : float
+    """
+    k = len(values)
+    noise_variance = max(trace - values.sum(), 0.0) / (p - k)
+    loadings = vectors * np.sqrt(np.maximum(values - noise_variance, 0.0))
+    return loadings, noise_variance
+
+
+def loglik_from_covariance(S, loadings, noise_variance):
+    """Mean log-likelihood per sample of data with ML covariance ``S``.
+
+    ``L / n = -(p log 2 pi + log|C| + tr(C^{-1} S)) / 2`` (Tipping & Bishop
+    1999, eq. 4), with ``tr(C^{-1} S) = (tr S - tr(M^{-1} W^T S W)) / s2`` by Woodbury.
+
+    Parameters
+    ----------
+    S : ndarray of shape (p, p)
+    loadings : ndarray of shape (p, k)
+    noise_variance : float
+
+    Returns
+    -------
+    float
+    """
+    p = S.shape[0]
+    chol, logdet = lowrank_logdet_and_factor(loadings, noise_variance)
+    SW = S @ loadings
+    inner = linalg.cho_solve((chol, True), loadings.T @ SW)
+    trace_term = (np.trace(S) - np.trace(inner)) / noise_variance
+    return -0.5 * (p * _LOG_2PI + logdet + trace_term)
+
+
+def em_step_covariance(S, loadings, noise_variance):
+    """One EM update of ``W`` and ``s2`` from the covariance ``S`` (complete data).
+
+    ``W' = S W (s2 I + M^{-1} W^T S W)^{-1}`` and
+    ``s2' = tr(S - S W M^{-1} W'^T) / p`` (Tipping & Bishop 1999, eqs. 29-30);
+    each step costs ``O(p^2 k)`` whatever the number of rows.
+
+    Returns
+    -------
+    loadings : ndarray of shape (p, k)
+    noise_variance : float
+    """
+    p, k = loadings.shape
+    chol, _ = lowrank_logdet_and_factor(loadings, noise_variance)
+    SW = S @ loadings
+    minv_wt_sw = linalg.cho_solve((chol, True), loadings.T @ SW)
+    inner = minv_wt_sw.copy()
+    inner[np.diag_indices(k)] += noise_variance
+    new_loadings = linalg.solve(inner.T, SW.T, assume_a="gen").T
+    minv_new_wt = linalg.cho_solve((chol, True), new_loadings.T)
+    new_noise = (np.trace(S) - np.einsum("ij,ji->", SW, minv_new_wt)) / p
+    return new_loadings, float(new_noise)
+
+
+def canonical_loadings(loadings):
+    """Rotate ``W`` to orthogonal columns of decreasing norm, signs fixed.
+
+    ``W`` is identified only up to a rotation ``W R``; the SVD ``W = U D R^T``
+    gives the representative ``U D``, which for the ML solution equals
+    ``U_k (Lambda_k - s2 I)^{1/2}``.
+    """
+    left, singular, _ = linalg.svd(loadings, full_matrices=False)
+    canonical = left * singular
+    flip_signs(canonical.T)
+    return canonical
+
+
+def masked_posterior(centered, observed, loadings, noise_variance):
+    """Posterior of ``z`` and log-density of the observed entries, row by row.
+
+    For row ``n`` with observed coordinates ``O``:
+    ``M_n = W_O^T W_O + s2 I``, ``E[z] = M_n^{-1} W_O^T (x_O - mu_O)``,
+    ``Cov[z] = s2 M_n^{-1}``, and ``log N(x_O | mu_O, W_O W_O^T + s2 I)``
+    by Woodbury and the determinant lemma. All rows are handled in batched
+    ``k x k`` linear algebra.
+
+    Parameters
+    ----------
+    centered : ndarray of shape (n, p)
+        ``x - mu`` with missing entries set to 0.
+    observed : ndarray of shape (n, p), bool
+        True where the entry is observed.
+    loadings : ndarray of shape (p, k)
+    noise_variance : float
+
+    Returns
+    -------
+    mean : ndarray of shape (n, k)
+    covariance : ndarray of shape (n, k, k)
+    logpdf : ndarray of shape (n,)
+    """
+    k = loadings.shape[1]
+    weights = observed.astype(np.float64)
+    inner = np.einsum("ni,ij,ik->njk", weights, loadings, loadings)
+    inner[:, np.arange(k), np.arange(k)] += noise_variance
+    chol = np.linalg.cholesky(inner)
+    projected = centered @ loadings
+    half = np.linalg.solve(chol, projected[:, :, None])[:, :, 0]
+    inverse_chol = np.linalg.inv(chol)
+    # The full posterior covariance of every row is needed by the M-step, so
+    # the k x k inverses are formed explicitly (k is small).
+    precision_inv = np.einsum("nji,njk->nik", inverse_chol, inverse_chol)
+    mean = np.einsum("nij,nj->ni", precision_inv, projected)
+    n_observed = weights.sum(axis=1)
+    logdet = (n_observed - k) * np.log(noise_variance) + 2.0 * np.log(
+        np.diagonal(chol, axis1=1, axis2=2)
+    ).sum(axis=1)
+    quad = (np.einsum("ij,ij->i", centered, centered) - np.einsum("ij,ij->i", half, half)) / noise_variance
+    logpdf = -0.5 * (n_observed * _LOG_2PI + logdet + quad)
+    return mean, noise_variance * precision_inv, logpdf
+
+
+def em_step_missing(X0, observed, mean, loadings, noise_variance, post_mean, post_cov):
+    """One exact EM update of ``mu``, ``W`` and ``s2`` when entries are missing.
+
+    Both ``z`` and the missing entries are latent. With ``z~ = (z, 1)``, each
+    coordinate ``j`` is a regression of ``x_j`` on ``z~``:
+    ``[w_j; mu_j] = (sum_n E[z~ z~^T])^{-1} sum_n E[x_nj z~_n]`` and
+    ``s2 = sum_{n,j} E[(x_nj - w_j^T z_n - mu_j)^2] / (n p)``, where for a
+    missing ``x_nj = w_j^T z_n + mu_j + e_nj`` the expectations add
+    ``w_j^T Cov_n w_j + s2`` (Tipping & Bishop 1999, appendix; Ilin & Raiko
+    2010, section 3). The observed-data likelihood never decreases.
+
+    Parameters
+    ----------
+    X0 : ndarray of shape (n, p)
+        Data with missing entries set to 0.
+    observed : ndarray of shape (n, p), bool
+    mean : ndarray of shape (p,)
+    loadings : ndarray of shape (p, k)
+    noise_variance : float
+    post_mean : ndarray of shape (n, k)
+        ``E[z_n | x_O]`` under the current parameters.
+    post_cov : ndarray of shape (n, k, k)
+        ``Cov[z_n | x_O]``.
+
+    Returns
+    -------
+    mean : ndarray of shape (p,)
+    loadings : ndarray of shape (p, k)
+    noise_variance : float
+    """
+    n, p = X0.shape
+    k = loadings.shape[1]
+    missing = ~observed
+    filled = np.where(observed, X0, mean + post_mean @ loadings.T)
+    # sum_n over rows where x_j is missing of Cov_n: (p, k, k)
+    missing_cov = np.einsum("nj,nkl->jkl", missing.astype(np.float64), post_cov)
+    gram = np.empty((k + 1, k + 1))
+    gram[:k, :k] = post_cov.sum(axis=0) + post_mean.T @ post_mean
+    gram[:k, k] = gram[k, :k] = post_mean.sum(axis=0)
+    gram[k, k] = n
+    cross = np.empty((p, k + 1))
+    cross[:, :k] = filled.T @ post_mean + np.einsum("jkl,jl->jk", missing_cov, loadings)
+    cross[:, k] = filled.sum(axis=0)
+    solution = linalg.solve(gram, cross.T, assume_a="pos")
+    new_loadings = solution[:k].T
+    new_mean = solution[k]
+    second_moment = np.einsum("ij,ij->j", filled, filled)
+    second_moment += np.einsum("jkl,jk,jl->j", missing_cov, loadings, loadings)
+    second_moment += missing.sum(axis=0) * noise_variance
+    residual = second_moment - np.einsum("kj,jk->j", solution, cross)
+    new_noise = residual.sum() / (n * p)
+    return new_mean, new_loadings, float(new_noise)
+
+
+def minka_log_evidence(eigenvalues, n_samples):
+    """Laplace approximation to the evidence ``log p(D | k)`` for every ``k``.
+
+    Minka (2000), section 3 (the Laplace approximation):
+
+    .. math::
+        p(D \\mid k) \\approx p(U) \\prod_{j \\le k} \\lambda_j^{-n/2}\\,
+        \\hat\\sigma^{-n(d-k)} (2\\pi)^{(m+k)/2} |A_Z|^{-1/2} n^{-k/2}
+
+    with ``m = d k - k (k + 1) / 2``,
+    ``p(U) = 2^{-k} prod_i Gamma((d - i + 1)/2) pi^{-(d - i + 1)/2}`` and
+    ``|A_Z| = prod_{i<=k} prod_{j>i} n (1/lh_j - 1/lh_i)(l_i - l_j)`` where
+    ``lh_j`` is ``l_j`` for ``j <= k`` and ``s2`` beyond. The result does not
+    depend on the scale of the eigenvalues.
+
+    Parameters
+    ----------
+    eigenvalues : ndarray of shape (d,)
+        All eigenvalues of the sample covariance, decreasing.
+    n_samples : int
+
+    Returns
+    -------
+    ndarray of shape (d - 1,)
+        Log-evidence for ``k = 1, ..., d - 1``; ``-inf`` where undefined.
+    """
+    d = len(eigenvalues)
+    n = n_samples
+    out = np.full(d - 1, -np.inf)
+    for k in range(1, d):
+        rest = eigenvalues[k:]
+        sigma2 = rest.sum() / (d - k)
+        if sigma2 <= 0 or eigenvalues[k - 1] <= sigma2:
+            continue
+        i = np.arange(1, k + 1)
+        log_pu = -k * np.log(2.0) + np.sum(gammaln((d - i + 1) / 2.0) - (d - i + 1) / 2.0 * np.log(np.pi))
+        m = d * k - k * (k + 1) / 2.0
+        hat = np.concatenate([eigenvalues[:k], np.full(d - k, sigma2)])
+        log_az = 0.0
+        for a in range(k):
+            diff_inv = 1.0 / hat[a + 1 :] - 1.0 / hat[a]
+            diff = eigenvalues[a] - eigenvalues[a + 1 :]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_az += np.sum(np.log(diff_inv) + np.log(diff) + np.log(n))
+        out[k - 1] = (
+            log_pu
+            - n / 2.0 * np.sum(np.log(eigenvalues[:k]))
+            - n * (d - k) / 2.0 * np.log(sigma2)
+            + (m + k) / 2.0 * _LOG_2PI
+            - 0.5 * log_az
+            - k / 2.0 * np.log(n)
+        )
+    out[~np.isfinite(out)] = -np.inf
+    return out

@@ -1,0 +1,509 @@
+"""Principal component analysis with four solvers and an exact streaming fit."""
+
+from collections import namedtuple
+import numbers
+
+import numpy as np
+import pandas as pd
+from scipy import linalg
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from .._base import LatentModel
+from .._linalg import eigh_top, flip_signs, lowrank_gaussian_logpdf
+from .._stats import ScatterStats, scatter_stats
+from .._summary import Summary
+from .._validation import BOOLEAN, NONE, RANDOM_STATE, Interval, Options, check_data, check_variance
+
+Posterior = namedtuple("Posterior", ["mean", "covariance"])
+
+# Above this many rows/columns on the short side, the Gram or covariance matrix
+# (min(n, p)^2 doubles) stops being cheap and the randomized solver takes over.
+_COVARIANCE_MAX_SIDE = 4096
+# Relative size under which an eigenvalue of the Gram matrix is taken as zero:
+# its eigenvector cannot be mapped back to a component, so the SVD is used.
+_GRAM_RANK_RTOL = 1e-10
+
+
+def pca_from_scatter(stats, k):
+    """Top-``k`` principal axes from a scatter matrix (the ``covariance`` solver, n >= p).
+
+    Parameters
+    ----------
+    stats : ScatterStats
+        Count, mean and ``p x p`` scatter of the data.
+    k : int
+        Number of components.
+
+    Returns
+    -------
+    variances : ndarray of shape (k,)
+        Eigenvalues of ``scatter / (n - 1)``, decreasing.
+    components : ndarray of shape (k, p)
+        Orthonormal principal axes (rows).
+    total_variance : float
+        ``trace(scatter) / (n - 1)``.
+    """
+    values, vectors = eigh_top(stats.scatter, k)
+    ddof = stats.n_samples - 1
+    return np.maximum(values, 0.0) / ddof, vectors.T.copy(), np.trace(stats.scatter) / ddof
+
+
+def pca_gram(X, mean, k):
+    """Top-``k`` principal axes through the ``n x n`` Gram matrix (wide data, n < p).
+
+    With ``Xc = X - mean``, the eigenvectors ``u`` of ``Xc Xc^T`` give the axes
+    ``Xc^T u / sqrt(lambda)``: one ``O(n^2 p)`` product and a top-``k``
+    eigensolver instead of an SVD of ``Xc``.
+
+    Returns
+    -------
+    variances, components, total_variance
+        As in :func:`pca_from_scatter`; ``None`` when a kept eigenvalue is
+        numerically zero (the caller then uses the SVD).
+    """
+    n = X.shape[0]
+    centred = X - mean
+    gram = centred @ centred.T
+    values, vectors = eigh_top(gram, k)
+    if values[-1] <= _GRAM_RANK_RTOL * values[0]:
+        return None
+    components = (centred.T @ vectors / np.sqrt(values)).T
+    return values / (n - 1), components, np.trace(gram) / (n - 1)
+
+
+def pca_svd(X, mean, k):
+    """Top-``k`` principal axes from the thin SVD of the centred data (LAPACK ``gesdd``)."""
+    n = X.shape[0]
+    _, singular, vt = linalg.svd(X - mean, full_matrices=False)
+    return singular[:k] ** 2 / (n - 1), vt[:k].copy(), np.sum(singular**2) / (n - 1)
+
+
+def pca_randomized(X, mean, k, n_oversamples, n_iter, rng):
+    """Top-``k`` principal axes by a randomized range finder (Halko, Martinsson & Tropp 2011).
+
+    Centring is implicit, ``Xc Q = X Q - 1 (mean^T Q)``, so ``X`` is never
+    copied. Each of the ``n_iter`` power iterations is re-orthonormalised by QR
+    (Algorithm 4.4 of Halko et al.), which keeps accuracy with fewer iterations.
+
+    Returns
+    -------
+    variances, components, total_variance
+        As in :func:`pca_from_scatter`.
+    """
+    n, p = X.shape
+    width = min(k + n_oversamples, n, p)
+    sketch = X @ rng.standard_normal((p, width))
+    sketch -= sketch.mean(axis=0)
+    basis = linalg.qr(sketch, mode="economic")[0]
+    for _ in range(n_iter):
+        back = X.T @ basis - np.outer(mean, basis.sum(axis=0))
+        back = linalg.qr(back, mode="economic")[0]
+        forward = X @ back - mean @ back
+        basis = linalg.qr(forward, mode="economic")[0]
+    small = basis.T @ X - np.outer(basis.sum(axis=0), mean)
+    _, singular, vt = linalg.svd(small, full_matrices=False)
+    total = float(np.sum(X.var(axis=0, ddof=1)))
+    return singular[:k] ** 2 / (n - 1), vt[:k].copy(), total
+
+
+class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
+    """Principal component analysis.
+
+    Finds the ``k`` orthonormal directions of largest variance of the centred
+    data: the leading eigenvectors of the sample covariance,
+
+    .. math:: \\frac{1}{n-1} \\sum_i (x_i - \\bar x)(x_i - \\bar x)^T = V \\Lambda V^T,
+              \\qquad z = V_k^T (x - \\bar x).
+
+    ``score_samples`` reads PCA as the probabilistic model
+    :math:`x \\sim N(\\bar x, V_k (\\Lambda_k - \\sigma^2 I) V_k^T + \\sigma^2 I)`
+    with :math:`\\sigma^2` the mean discarded variance, as scikit-learn does;
+    that model uses the unbiased ``n - 1`` variances, so it is close to but not
+    the maximum-likelihood fit: use :class:`lvm.PPCA` for that.
+
+    Parameters
+    ----------
+    n_components : int or None, default=None
+        Number of components ``k``; ``None`` keeps ``min(n_samples, n_features)``.
+    solver : {"auto", "covariance", "svd", "randomized"}, default="auto"
+        ``"covariance"`` forms the ``p x p`` scatter matrix in one pass without
+        a centred copy of ``X`` and takes its top eigenvectors (for wide data,
+        the ``n x n`` Gram matrix instead); ``"svd"`` is the thin SVD of the
+        centred data; ``"randomized"`` is a randomized range finder.
+        ``"auto"`` uses ``"covariance"`` while ``min(n, p) <= 4096``, and
+        otherwise ``"randomized"`` when ``k`` is under a quarter of
+        ``min(n, p)``, else ``"svd"``.
+    whiten : bool, default=False
+        Scale the scores to unit variance.
+    n_oversamples : int, default=10
+        Extra random directions for the randomized solver.
+    n_power_iter : int or "auto", default="auto"
+        Power iterations of the randomized solver; ``"auto"`` is 4.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the randomized solver.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        Principal axes, sorted by decreasing variance; the largest entry of
+        each is positive.
+    explained_variance_ : ndarray of shape (n_components,)
+        Variance along each axis (divisor ``n - 1``).
+    explained_variance_ratio_ : ndarray of shape (n_components,)
+        ``explained_variance_`` divided by the total variance.
+    singular_values_ : ndarray of shape (n_components,)
+        Singular values of the centred data.
+    mean_ : ndarray of shape (n_features,)
+        Column means.
+    noise_variance_ : float
+        Mean variance of the discarded directions,
+        ``(total - sum(explained_variance_)) / (min(n, p) - k)``.
+    n_components_ : int
+        Number of components kept.
+    n_samples_ : int
+        Rows seen in fitting.
+    solver_ : str
+        The solver used.
+    n_parameters_ : int
+        Free parameters of the probabilistic model, ``p k - k (k - 1) / 2 + 1 + p``.
+    n_features_in_ : int
+        Number of features seen in fitting.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame with string column names.
+    scatter_ : ndarray of shape (n_features, n_features)
+        Scatter matrix about the mean, kept by ``partial_fit`` only.
+
+    See Also
+    --------
+    lvm.PPCA : The maximum-likelihood probabilistic model.
+
+    Notes
+    -----
+    The ``covariance`` solver costs ``O(n p^2)`` for one product and ``O(p^3)``
+    for the eigensolver; ``partial_fit`` merges the scatter of each chunk
+    (Chan, Golub & LeVeque 1979) and gives the fit of all rows at once.
+    Signs follow scikit-learn's ``svd_flip`` rule.
+
+    References
+    ----------
+    Pearson, K. (1901). On lines and planes of closest fit to systems of points
+    in space. Philosophical Magazine 2(11), 559-572. doi:10.1080/14786440109462720
+
+    Halko, N., Martinsson, P.-G. and Tropp, J. A. (2011). Finding structure with
+    randomness. SIAM Review 53(2), 217-288. doi:10.1137/090771806
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lvm import PCA
+    >>> X = np.array([[2.0, 0.0], [0.0, 1.0], [-2.0, 0.0], [0.0, -1.0]])
+    >>> pca = PCA(n_components=1).fit(X)
+    >>> pca.components_
+    array([[1., 0.]])
+    >>> pca.explained_variance_
+    array([2.66666667])
+    """
+
+    _parameter_constraints = {
+        "n_components": [Interval(numbers.Integral, 1, None), NONE],
+        "solver": [Options("auto", "covariance", "svd", "randomized")],
+        "whiten": [BOOLEAN],
+        "n_oversamples": [Interval(numbers.Integral, 0, None)],
+        "n_power_iter": [Interval(numbers.Integral, 0, None), Options("auto")],
+        "random_state": [RANDOM_STATE],
+    }
+
+    def __init__(self, n_components=None, *, solver="auto", whiten=False, n_oversamples=10,
+                 n_power_iter="auto", random_state=None):
+        self.n_components = n_components
+        self.solver = solver
+        self.whiten = whiten
+        self.n_oversamples = n_oversamples
+        self.n_power_iter = n_power_iter
+        self.random_state = random_state
+
+    def _n_components_for(self, n, p):
+        upper = min(n, p)
+        k = upper if self.n_components is None else self.n_components
+        if k > upper:
+            raise ValueError(
+                f"PCA: n_components={k} is too large; it must be at most min(n_samples, "
+                f"n_features) = {upper}. Choose a smaller n_components."
+            )
+        return k
+
+    def _solver_for(self, n, p, k):
+        if self.solver != "auto":
+            return self.solver
+        if min(n, p) <= _COVARIANCE_MAX_SIDE:
+            return "covariance"
+        return "randomized" if 4 * k < min(n, p) else "svd"
+
+    def fit(self, X, y=None):
+        """Fit the principal axes to ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : PCA
+        """
+        self._check_params()
+        X = check_data(self, X, reset=True)
+        n, p = X.shape
+        k = self._n_components_for(n, p)
+        solver = self._solver_for(n, p, k)
+        result = None
+        if solver == "covariance" and n >= p:
+            stats = scatter_stats(X)
+            mean = stats.mean
+            result = pca_from_scatter(stats, k)
+        else:
+            mean = X.mean(axis=0)
+            if solver == "covariance":
+                result = pca_gram(X, mean, k)
+            elif solver == "randomized":
+                n_iter = 4 if self.n_power_iter == "auto" else self.n_power_iter
+                rng = check_random_state(self.random_state)
+                result = pca_randomized(X, mean, k, self.n_oversamples, n_iter, rng)
+        if result is None:
+            result = pca_svd(X, mean, k)
+        for name in ("scatter_", "n_samples_seen_"):
+            self.__dict__.pop(name, None)
+        self._set_fitted(X, n, mean, *result, solver=solver)
+        return self
+
+    def partial_fit(self, X, y=None):
+        """Update the fit with a chunk of rows; after all chunks it equals ``fit`` on all rows.
+
+        The count, mean and scatter matrix are merged exactly (Chan, Golub &
+        LeVeque 1979), so memory stays ``O(p^2)`` and the result does not
+        depend on how the rows were split. The axes come from the
+        ``covariance`` solver.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of rows.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : PCA
+        """
+        first = not hasattr(self, "scatter_")
+        if first:
+            self._check_params()
+        X = check_data(self, X, reset=first, min_samples=1)
+        stats = scatter_stats(X)
+        if not first:
+            stats = ScatterStats(self.n_samples_seen_, self.mean_, self.scatter_).merge(stats)
+        self.scatter_ = stats.scatter
+        self.n_samples_seen_ = stats.n_samples
+        if stats.n_samples < 2:
+            self.mean_ = stats.mean
+            return self
+        k = self._n_components_for(stats.n_samples, X.shape[1])
+        self._set_fitted(X, stats.n_samples, stats.mean, *pca_from_scatter(stats, k), solver="covariance")
+        return self
+
+    def _set_fitted(self, X, n, mean, variances, components, total_variance, *, solver):
+        check_variance(total_variance, X)
+        k, p = components.shape
+        flip_signs(components)
+        if self.whiten and variances[-1] <= 1e-12 * variances[0]:
+            rank = int(np.sum(variances > 1e-12 * variances[0]))
+            raise ValueError(
+                f"PCA: n_components={k} exceeds the rank {rank} of the centred data, and "
+                "whitening would divide by a zero variance. Choose n_components <= "
+                f"{rank} or whiten=False."
+            )
+        self.mean_ = mean
+        self.components_ = components
+        self.explained_variance_ = variances
+        self.explained_variance_ratio_ = variances / total_variance
+        self.singular_values_ = np.sqrt(variances * (n - 1))
+        rest = min(n, p) - k
+        self.noise_variance_ = float(max(total_variance - variances.sum(), 0.0) / rest) if rest else 0.0
+        self.n_components_ = k
+        self.n_samples_ = n
+        self.solver_ = solver
+        self.n_parameters_ = p * k - k * (k - 1) // 2 + 1 + p
+
+    @property
+    def _n_features_out(self):
+        return self.n_components_
+
+    def transform(self, X):
+        """Project ``X`` on the principal axes: ``z = V_k^T (x - mean)``, divided by
+        ``sqrt(explained_variance_)`` when ``whiten``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+            The scores.
+        """
+        check_is_fitted(self)
+        X = check_data(self, X, reset=False)
+        scores = (X - self.mean_) @ self.components_.T
+        if self.whiten:
+            scores /= np.sqrt(self.explained_variance_)
+        return scores
+
+    def inverse_transform(self, X):
+        """Map scores back to data space: ``x = V_k z + mean``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Scores, as ``transform`` returns them.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        scores = np.asarray(X, dtype=np.float64)
+        if self.whiten:
+            scores = scores * np.sqrt(self.explained_variance_)
+        return scores @ self.components_ + self.mean_
+
+    def posterior(self, X):
+        """Posterior of the scores: PCA is the zero-noise limit of probabilistic PCA.
+
+        As the noise variance goes to zero, the PPCA posterior of ``z`` given
+        ``x`` collapses onto the orthogonal projection (Tipping & Bishop 1999,
+        section 3.2), so the mean is ``transform(X)`` and the covariance is zero.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        Posterior
+            ``mean`` of shape (n_samples, n_components) and ``covariance`` of
+            shape (n_components, n_components), all zeros.
+        """
+        mean = self.transform(X)
+        return Posterior(mean, np.zeros((self.n_components_, self.n_components_)))
+
+    def _model_loadings(self):
+        """Loadings ``W = V_k (Lambda_k - s2 I)^{1/2}`` of the probabilistic reading."""
+        if self.noise_variance_ <= 0:
+            raise ValueError(
+                "PCA: with n_components = min(n_samples, n_features) there is no discarded "
+                "variance, so the probabilistic model is singular and has no density. Fit "
+                "fewer components, or use lvm.PPCA."
+            )
+        spread = np.sqrt(np.maximum(self.explained_variance_ - self.noise_variance_, 0.0))
+        return self.components_.T * spread
+
+    def get_covariance(self):
+        """Model covariance ``V_k (Lambda_k - s2 I) V_k^T + s2 I``.
+
+        Returns
+        -------
+        ndarray of shape (n_features, n_features)
+        """
+        check_is_fitted(self)
+        spread = np.maximum(self.explained_variance_ - self.noise_variance_, 0.0)
+        covariance = (self.components_.T * spread) @ self.components_
+        covariance[np.diag_indices_from(covariance)] += self.noise_variance_
+        return covariance
+
+    def score_samples(self, X):
+        """Log-likelihood of each row under the probabilistic reading of PCA.
+
+        .. math:: \\log N(x \\mid \\bar x, W W^T + \\sigma^2 I), \\quad
+                  W = V_k (\\Lambda_k - \\sigma^2 I)^{1/2}
+
+        computed in the ``k``-dimensional space by Woodbury's identity; equal to
+        scikit-learn's ``PCA.score_samples``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = check_data(self, X, reset=False)
+        return lowrank_gaussian_logpdf(X - self.mean_, self._model_loadings(), self.noise_variance_)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw rows from the probabilistic reading of PCA.
+
+        ``z_j ~ N(0, lambda_j - s2)`` along each axis, ``x = mean + V_k z + e``
+        with ``e ~ N(0, s2 I)``; the scores are returned whitened when ``whiten``.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draw.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        Z : ndarray of shape (n_samples, n_components)
+        """
+        check_is_fitted(self)
+        rng = check_random_state(random_state)
+        spread = np.sqrt(np.maximum(self.explained_variance_ - self.noise_variance_, 0.0))
+        latent = rng.standard_normal((n_samples, self.n_components_)) * spread
+        noise = rng.standard_normal((n_samples, self.components_.shape[1])) * np.sqrt(self.noise_variance_)
+        X = self.mean_ + latent @ self.components_ + noise
+        if self.whiten:
+            latent = latent / np.sqrt(self.explained_variance_)
+        return X, latent
+
+    def summary(self):
+        """Variance explained by each component, and the loadings.
+
+        Returns
+        -------
+        Summary
+            Tables ``"variance"`` (variance, proportion, cumulative) and
+            ``"components"`` (axes as columns, one row per feature).
+        """
+        check_is_fitted(self)
+        names = [f"PC{i + 1}" for i in range(self.n_components_)]
+        variance = pd.DataFrame(
+            {
+                "variance": self.explained_variance_,
+                "proportion": self.explained_variance_ratio_,
+                "cumulative": np.cumsum(self.explained_variance_ratio_),
+            },
+            index=pd.Index(names, name="component"),
+        )
+        features = getattr(self, "feature_names_in_", None)
+        if features is None:
+            features = [f"x{j}" for j in range(self.n_features_in_)]
+        components = pd.DataFrame(self.components_.T, index=pd.Index(features, name="feature"), columns=names)
+        info = {
+            "samples": self.n_samples_,
+            "features": self.n_features_in_,
+            "components": self.n_components_,
+            "solver": self.solver_,
+            "noise variance": self.noise_variance_,
+        }
+        return Summary("PCA", info, {"variance": variance, "components": components})

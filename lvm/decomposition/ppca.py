@@ -1,0 +1,506 @@
+"""Probabilistic PCA (Tipping & Bishop 1999): closed form, EM, missing data."""
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from scipy import linalg
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from .._base import LatentModel
+from .._em import fit_em
+from .._linalg import eigh_top, flip_signs, lowrank_gaussian_logpdf, lowrank_posterior
+from .._stats import ScatterStats, masked_mean, scatter_stats
+from .._summary import Summary
+from .._validation import (
+    CALLABLE, NONE, RANDOM_STATE, Interval, Options, check_data, check_variance,
+)
+from . import _ppca_kernels as kernels
+from .pca import Posterior
+
+# Noise variance, relative to the mean variance per feature, under which the
+# model C = W W^T + s2 I is taken as singular: the data then lie in a subspace
+# of dimension <= n_components.
+_SINGULAR_RTOL = 1e-10
+
+
+class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
+    """Probabilistic principal component analysis, fitted by maximum likelihood.
+
+    The generative model (Tipping & Bishop 1999):
+
+    .. math:: z \\sim N(0, I_k), \\qquad x = W z + \\mu + \\varepsilon,
+              \\qquad \\varepsilon \\sim N(0, \\sigma^2 I_p),
+
+    so that :math:`x \\sim N(\\mu, C)` with :math:`C = W W^T + \\sigma^2 I`.
+    The maximum-likelihood fit uses the sample covariance with divisor ``n``:
+    :math:`\\sigma^2` is the mean of the discarded eigenvalues and
+    :math:`W = U_k (\\Lambda_k - \\sigma^2 I)^{1/2}`.
+
+    Parameters
+    ----------
+    n_components : int, "mle" or None, default=None
+        Latent dimension ``k``. ``"mle"`` chooses it by Minka's (2000) Laplace
+        approximation to the evidence; ``None`` takes ``min(n, p) - 1``, the
+        largest ``k`` that leaves a noise variance to estimate.
+    method : {"closed_form", "em"}, default="closed_form"
+        ``"closed_form"`` takes the eigendecomposition of the sample
+        covariance; ``"em"`` iterates Tipping & Bishop's EM on the covariance
+        (each step ``O(p^2 k)``), the view to watch when teaching.
+    missing : {"error", "em"}, default="error"
+        ``"em"`` accepts NaN as a missing entry and fits the exact
+        maximum-likelihood model of the observed entries by EM, treating the
+        missing entries as latent.
+    tol : float, default=1e-6
+        EM stops when the mean log-likelihood per sample changes by less.
+    max_iter : int, default=1000
+        Most EM iterations.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the EM starting loadings.
+    callback : callable or None, default=None
+        ``callback(iteration, params)`` after every EM iteration, with
+        ``params`` a dict of ``mean``, ``loadings`` and ``noise_variance``.
+    verbose : int, default=0
+        Show a progress bar during EM.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        ``W^T``: the loadings, columns of ``W`` orthogonal with decreasing norm,
+        the largest entry of each row positive.
+    noise_variance_ : float
+        :math:`\\sigma^2`.
+    mean_ : ndarray of shape (n_features,)
+        :math:`\\mu`.
+    explained_variance_ : ndarray of shape (n_components,)
+        The ``k`` largest eigenvalues of the model covariance ``C``
+        (``||w_j||^2 + sigma2``); the largest eigenvalues of the sample
+        covariance with divisor ``n`` for a complete-data fit.
+    n_components_ : int
+        ``k``.
+    log_likelihood_ : float
+        Maximised log-likelihood of the training data (sum over rows; observed
+        entries only when some are missing).
+    history_ : ndarray of shape (n_iter_ + 1,)
+        Mean log-likelihood per sample at the start and after every EM
+        iteration (one value for the closed form).
+    n_iter_ : int
+        EM iterations taken (1 for the closed form).
+    converged_ : bool
+        Whether EM met ``tol`` (always True for the closed form).
+    evidence_ : ndarray of shape (n_features - 1,)
+        Minka's log-evidence for ``k = 1 .. p - 1``; only with ``n_components="mle"``.
+    n_samples_ : int
+        Rows seen in fitting.
+    n_parameters_ : int
+        ``p k - k (k - 1) / 2 + 1 + p``.
+    n_features_in_ : int
+        Number of features seen in fitting.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame with string column names.
+    scatter_ : ndarray of shape (n_features, n_features)
+        Scatter matrix about the mean, kept by ``partial_fit`` only.
+
+    See Also
+    --------
+    lvm.PCA : The zero-noise limit, with solvers for large data.
+
+    Notes
+    -----
+    ``transform`` returns the posterior mean
+    :math:`E[z \\mid x] = M^{-1} W^T (x - \\mu)` with :math:`M = W^T W + \\sigma^2 I`,
+    which shrinks the PCA projection towards zero; ``posterior`` adds the
+    covariance :math:`\\sigma^2 M^{-1}`. ``W`` is identified up to a rotation;
+    the one reported has orthogonal columns.
+
+    References
+    ----------
+    Tipping, M. E. and Bishop, C. M. (1999). Probabilistic principal component
+    analysis. JRSS B 61(3), 611-622. doi:10.1111/1467-9868.00196
+
+    Minka, T. P. (2000). Automatic choice of dimensionality for PCA. NIPS 13.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lvm import PPCA
+    >>> X = np.random.default_rng(0).normal(size=(200, 4)) @ np.diag([3.0, 1.0, 1.0, 1.0])
+    >>> ppca = PPCA(n_components=1).fit(X)
+    >>> ppca.components_.shape
+    (1, 4)
+    >>> bool(ppca.noise_variance_ < ppca.explained_variance_[0])
+    True
+    """
+
+    _parameter_constraints = {
+        "n_components": [Interval(numbers.Integral, 1, None), Options("mle"), NONE],
+        "method": [Options("closed_form", "em")],
+        "missing": [Options("error", "em")],
+        "tol": [Interval(numbers.Real, 0, None)],
+        "max_iter": [Interval(numbers.Integral, 0, None)],
+        "random_state": [RANDOM_STATE],
+        "callback": [CALLABLE, NONE],
+        "verbose": [Interval(numbers.Integral, 0, None), Options(False, True)],
+    }
+
+    def __init__(self, n_components=None, *, method="closed_form", missing="error", tol=1e-6,
+                 max_iter=1000, random_state=None, callback=None, verbose=0):
+        self.n_components = n_components
+        self.method = method
+        self.missing = missing
+        self.tol = tol
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.callback = callback
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self.missing == "em"
+        return tags
+
+    # ------------------------------------------------------------------ fit
+    def _check_k(self, k, n, p):
+        upper = min(n, p) - 1
+        if upper < 1:
+            raise ValueError(
+                f"PPCA needs at least 2 samples and 2 features to leave a noise variance; got "
+                f"{n} sample(s) and {p} feature(s)."
+            )
+        if k > upper:
+            raise ValueError(
+                f"PPCA: n_components={k} is too large; it must be at most min(n_samples, "
+                f"n_features) - 1 = {upper} so that a noise variance remains. Choose a "
+                "smaller n_components."
+            )
+
+    def _check_not_singular(self, noise_variance, trace, p, k, eigenvalues_of):
+        if noise_variance > _SINGULAR_RTOL * trace / p:
+            return
+        values = eigenvalues_of()
+        rank = int(np.sum(values > _SINGULAR_RTOL * values.max()))
+        raise ValueError(
+            f"PPCA: n_components={k} is not below the rank {rank} of the centred data, so the "
+            f"noise variance is zero and the model is singular. Choose n_components < {rank}."
+        )
+
+    def fit(self, X, y=None):
+        """Fit the model to ``X`` by maximum likelihood.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; NaN marks a missing entry when ``missing="em"``.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : PPCA
+        """
+        self._check_params()
+        X = check_data(self, X, reset=True, allow_nan=self.missing == "em")
+        self.__dict__.pop("scatter_", None)
+        self.__dict__.pop("evidence_", None)
+        observed = ~np.isnan(X) if self.missing == "em" else None
+        if observed is not None and not observed.all():
+            self._fit_missing(X, observed)
+        else:
+            self._fit_complete(scatter_stats(X), X)
+        return self
+
+    def _fit_complete(self, stats, X):
+        n, p = stats.n_samples, stats.mean.shape[0]
+        S = stats.covariance()
+        trace = float(np.trace(S))
+        check_variance(trace, X)
+        if self.n_components == "mle":
+            if n <= p:
+                raise ValueError(
+                    f"PPCA: n_components='mle' needs more samples than features; got "
+                    f"{n} samples and {p} features."
+                )
+            values = np.clip(linalg.eigvalsh(S)[::-1], 0.0, None)
+            self.evidence_ = kernels.minka_log_evidence(values, n)
+            k = int(np.argmax(self.evidence_)) + 1
+        else:
+            k = min(n, p) - 1 if self.n_components is None else self.n_components
+        self._check_k(k, n, p)
+        values, vectors = eigh_top(S, k)
+        loadings, noise = kernels.closed_form(values, vectors, trace, p)
+        self._check_not_singular(noise, trace, p, k, lambda: linalg.eigvalsh(S))
+        if self.method == "em":
+            rng = check_random_state(self.random_state)
+
+            def init(rng):
+                scale = np.sqrt(trace / p)
+                return {"mean": stats.mean, "loadings": rng.standard_normal((p, k)) * scale,
+                        "noise_variance": trace / p}
+
+            def e_step(params):
+                return kernels.loglik_from_covariance(S, params["loadings"], params["noise_variance"]), params
+
+            def m_step(params):
+                loadings, noise = kernels.em_step_covariance(S, params["loadings"], params["noise_variance"])
+                return {"mean": stats.mean, "loadings": loadings, "noise_variance": noise}
+
+            result = self._run_em(init, e_step, m_step, rng)
+            loadings = kernels.canonical_loadings(result.params["loadings"])
+            noise = result.params["noise_variance"]
+            history, n_iter, converged = result.history, result.n_iter, result.converged
+        else:
+            flip_signs(loadings.T)
+            history = np.array([kernels.loglik_from_covariance(S, loadings, noise)])
+            n_iter, converged = 1, True
+        self._set_fitted(stats.mean, loadings, noise, n, history, n_iter, converged)
+
+    def _run_em(self, init, e_step, m_step, rng):
+        return fit_em(init, e_step, m_step, rng=rng, tol=self.tol, max_iter=self.max_iter,
+                      callback=self.callback, verbose=self.verbose, name="PPCA")
+
+    def _fit_missing(self, X, observed):
+        n, p = X.shape
+        if self.n_components == "mle":
+            raise ValueError("PPCA: n_components='mle' is not available with missing values; give an integer.")
+        empty = np.flatnonzero(~observed.any(axis=0))
+        if empty.size:
+            raise ValueError(f"X has no observed value in column(s) {empty.tolist()}; drop them.")
+        k = min(n, p) - 1 if self.n_components is None else self.n_components
+        self._check_k(k, n, p)
+        X0 = np.where(observed, X, 0.0)
+        start_mean = masked_mean(X)
+        imputed = np.where(observed, X, start_mean)
+        stats = scatter_stats(imputed)
+        S = stats.covariance()
+        trace = float(np.trace(S))
+        check_variance(trace, imputed)
+        values, vectors = eigh_top(S, k)
+        start_loadings, start_noise = kernels.closed_form(values, vectors, trace, p)
+        self._check_not_singular(start_noise, trace, p, k, lambda: linalg.eigvalsh(S))
+
+        def init(rng):
+            return {"mean": start_mean, "loadings": start_loadings, "noise_variance": start_noise}
+
+        def e_step(params):
+            centered = np.where(observed, X0 - params["mean"], 0.0)
+            post_mean, post_cov, logpdf = kernels.masked_posterior(
+                centered, observed, params["loadings"], params["noise_variance"])
+            return logpdf.mean(), (params, post_mean, post_cov)
+
+        def m_step(stats):
+            params, post_mean, post_cov = stats
+            mean, loadings, noise = kernels.em_step_missing(
+                X0, observed, params["mean"], params["loadings"], params["noise_variance"],
+                post_mean, post_cov)
+            return {"mean": mean, "loadings": loadings, "noise_variance": noise}
+
+        result = self._run_em(init, e_step, m_step, check_random_state(self.random_state))
+        loadings = kernels.canonical_loadings(result.params["loadings"])
+        self._set_fitted(result.params["mean"], loadings, result.params["noise_variance"], n,
+                         result.history, result.n_iter, result.converged)
+
+    def _set_fitted(self, mean, loadings, noise, n, history, n_iter, converged):
+        p, k = loadings.shape
+        self.mean_ = mean
+        self.components_ = np.ascontiguousarray(loadings.T)
+        self.noise_variance_ = float(noise)
+        self.explained_variance_ = np.sum(loadings**2, axis=0) + noise
+        self.n_components_ = k
+        self.n_samples_ = n
+        self.history_ = np.asarray(history, dtype=np.float64)
+        self.n_iter_ = int(n_iter)
+        self.converged_ = bool(converged)
+        self.log_likelihood_ = float(self.history_[-1] * n)
+        self.n_parameters_ = p * k - k * (k - 1) // 2 + 1 + p
+
+    def partial_fit(self, X, y=None):
+        """Update the fit with a chunk of complete rows.
+
+        Count, mean and scatter are merged exactly (Chan, Golub & LeVeque
+        1979) and the model is refitted from them, so after all chunks it
+        equals ``fit`` on all rows; memory stays ``O(p^2)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of rows, without missing values.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : PPCA
+        """
+        first = not hasattr(self, "scatter_")
+        if first:
+            self._check_params()
+        X = check_data(self, X, reset=first, min_samples=1)
+        stats = scatter_stats(X)
+        if not first:
+            stats = ScatterStats(self.n_samples_, self.mean_, self.scatter_).merge(stats)
+        self.scatter_ = stats.scatter
+        self.n_samples_ = stats.n_samples
+        self.mean_ = stats.mean
+        self._fit_complete(stats, X)
+        self.scatter_ = stats.scatter
+        return self
+
+    # ---------------------------------------------------------- inference
+    def _loadings(self):
+        return self.components_.T
+
+    def _data(self, X):
+        check_is_fitted(self)
+        X = check_data(self, X, reset=False, allow_nan=self.missing == "em")
+        observed = ~np.isnan(X)
+        return X, (None if observed.all() else observed)
+
+    def posterior(self, X):
+        """Posterior of the latent variables given each row.
+
+        .. math:: z \\mid x \\sim N\\big(M^{-1} W^T (x - \\mu),\\; \\sigma^2 M^{-1}\\big),
+                  \\qquad M = W^T W + \\sigma^2 I
+
+        (Tipping & Bishop 1999, eqs. 6-7); with missing entries, ``W`` and
+        ``x - mu`` are restricted to the observed coordinates of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        Posterior
+            ``mean`` of shape (n_samples, n_components); ``covariance`` of shape
+            (n_components, n_components), or (n_samples, n_components,
+            n_components) when rows have missing entries.
+        """
+        X, observed = self._data(X)
+        if observed is None:
+            return Posterior(*lowrank_posterior(X - self.mean_, self._loadings(), self.noise_variance_))
+        centered = np.where(observed, X - self.mean_, 0.0)
+        mean, cov, _ = kernels.masked_posterior(centered, observed, self._loadings(), self.noise_variance_)
+        return Posterior(mean, cov)
+
+    def transform(self, X):
+        """Posterior mean of the latent variables, ``E[z | x] = M^{-1} W^T (x - mu)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data (NaN allowed when ``missing="em"``).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+        """
+        return self.posterior(X).mean
+
+    def inverse_transform(self, X):
+        """Map latent values back to data space: ``x = W z + mu``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Latent values.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        return np.asarray(X, dtype=np.float64) @ self.components_ + self.mean_
+
+    def score_samples(self, X):
+        """Log-likelihood of each row, ``log N(x | mu, W W^T + s2 I)``.
+
+        Computed in the ``k``-dimensional space by Woodbury's identity and the
+        matrix determinant lemma; with missing entries, the marginal density of
+        the observed coordinates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        X, observed = self._data(X)
+        if observed is None:
+            return lowrank_gaussian_logpdf(X - self.mean_, self._loadings(), self.noise_variance_)
+        centered = np.where(observed, X - self.mean_, 0.0)
+        return kernels.masked_posterior(centered, observed, self._loadings(), self.noise_variance_)[2]
+
+    def get_covariance(self):
+        """Model covariance ``C = W W^T + s2 I``.
+
+        Returns
+        -------
+        ndarray of shape (n_features, n_features)
+        """
+        check_is_fitted(self)
+        covariance = self.components_.T @ self.components_
+        covariance[np.diag_indices_from(covariance)] += self.noise_variance_
+        return covariance
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw ``(x, z)`` pairs from the fitted generative model.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of draws.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draw.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        Z : ndarray of shape (n_samples, n_components)
+        """
+        check_is_fitted(self)
+        rng = check_random_state(random_state)
+        latent = rng.standard_normal((n_samples, self.n_components_))
+        noise = rng.standard_normal((n_samples, self.n_features_in_)) * np.sqrt(self.noise_variance_)
+        return latent @ self.components_ + self.mean_ + noise, latent
+
+    @property
+    def _n_features_out(self):
+        return self.n_components_
+
+    def summary(self):
+        """Fit statistics, variance per component and loadings.
+
+        Returns
+        -------
+        Summary
+            Tables ``"variance"`` and ``"loadings"`` (``W``, one row per feature).
+        """
+        check_is_fitted(self)
+        names = [f"Z{i + 1}" for i in range(self.n_components_)]
+        total = self.explained_variance_.sum() + (self.n_features_in_ - self.n_components_) * self.noise_variance_
+        share = self.explained_variance_ / total
+        variance = pd.DataFrame(
+            {"variance": self.explained_variance_, "proportion": share, "cumulative": np.cumsum(share)},
+            index=pd.Index(names, name="component"),
+        )
+        features = getattr(self, "feature_names_in_", None)
+        if features is None:
+            features = [f"x{j}" for j in range(self.n_features_in_)]
+        loadings = pd.DataFrame(self.components_.T, index=pd.Index(features, name="feature"), columns=names)
+        info = {
+            "samples": self.n_samples_,
+            "features": self.n_features_in_,
+            "components": self.n_components_,
+            "method": self.method,
+            "log-likelihood": self.log_likelihood_,
+            "noise variance": self.noise_variance_,
+            "iterations": self.n_iter_,
+            "converged": self.converged_,
+        }
+        return Summary("Probabilistic PCA", info, {"variance": variance, "loadings": loadings})
