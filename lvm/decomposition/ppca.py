@@ -115,6 +115,12 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
     covariance :math:`\\sigma^2 M^{-1}`. ``W`` is identified up to a rotation;
     the one reported has orthogonal columns.
 
+    EM is slow when the noise is small: near the optimum the scale of
+    :math:`w_j` contracts by about :math:`1 - \\sigma^2 / \\lambda_j` per step,
+    so with :math:`\\sigma^2 / \\lambda_1 = 10^{-3}` thousands of iterations are
+    needed. That is why the closed form is the default; EM is there to watch,
+    and to handle missing values.
+
     References
     ----------
     Tipping, M. E. and Bishop, C. M. (1999). Probabilistic principal component

@@ -1,0 +1,359 @@
+"""Time lvm against scikit-learn, side by side, at equal accuracy.
+
+Usage, from the repository root::
+
+    python benchmarks/run.py                  # every model family
+    python benchmarks/run.py pca              # one family
+    python benchmarks/run.py pca --repeats 9 --markdown benchmarks/results/pca.md
+
+Method
+------
+* Every contender is called once untimed (warm-up); that call's result is also
+  the one whose accuracy is reported.
+* Then, in each repeat ("round"), every contender runs once, in forward order on
+  even rounds and reversed order on odd rounds, so that a slow spell of the
+  machine hits all contenders alike. Contenders whose median is under
+  ``FAST_SECONDS`` run ``FAST_EXTRA`` times more rounds among themselves.
+* Reported: the median time of each contender and, for each pairing, the median
+  over rounds of the ratio ``time_a / time_b`` measured in the same round.
+* Accuracy is measured against an exact reference (thin SVD of the centred
+  data) computed once: the largest relative error of ``explained_variance_``
+  and the largest principal angle between the component subspaces.
+
+Each model family is one ``bench_<family>`` function registered in ``FAMILIES``.
+"""
+
+import argparse
+import datetime
+import gc
+import platform
+import sys
+import time
+
+import numpy as np
+import scipy
+import scipy.linalg
+import sklearn
+from sklearn.decomposition import PCA as SkPCA
+from threadpoolctl import threadpool_info, threadpool_limits
+
+import lvm
+
+# Contenders faster than this (median of the first rounds) get more rounds.
+FAST_SECONDS = 0.25
+FAST_EXTRA = 2
+
+# Accuracy below these is round-off: two results both under them count as equal.
+ROUNDOFF_REL = 1e-9
+ROUNDOFF_DEG = 1e-6
+
+
+# ---------------------------------------------------------------------------
+# Environment
+
+
+def blas_report():
+    """One line per BLAS/OpenMP library loaded, with its thread count."""
+    lines = []
+    for info in threadpool_info():
+        name = info.get("internal_api", info.get("user_api"))
+        lines.append(
+            f"{info['user_api']}: {name} {info.get('version') or ''} "
+            f"({info.get('prefix', '')}, {info.get('architecture') or info.get('threading_layer') or ''}), "
+            f"{info['num_threads']} threads"
+        )
+    return lines
+
+
+def environment_header():
+    return [
+        f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
+        f"scikit-learn {sklearn.__version__}, lvm {lvm.__version__}",
+        f"machine: {platform.machine()}, {platform.system()} {platform.release()}",
+        *blas_report(),
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Data
+
+
+def make_lowrank(n_samples, n_features, *, rank=20, noise=1.0, seed=0):
+    """Low-rank signal plus isotropic noise and a non-zero mean.
+
+    ``rank`` random orthonormal directions with scales ``10 * 0.9**j`` (variances
+    ``100 * 0.81**j``, from 100 down to about 1.8), noise of standard deviation
+    ``noise`` on every feature, and a column mean drawn uniformly in [-10, 10].
+    """
+    rng = np.random.default_rng(seed)
+    directions = np.linalg.qr(rng.standard_normal((n_features, rank)))[0]
+    scales = 10.0 * 0.9 ** np.arange(rank)
+    X = (rng.standard_normal((n_samples, rank)) * scales) @ directions.T
+    X += noise * rng.standard_normal((n_samples, n_features))
+    X += rng.uniform(-10.0, 10.0, n_features)
+    return X
+
+
+# ---------------------------------------------------------------------------
+# Timing
+
+
+def _timed(fn):
+    gc.collect()
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def time_interleaved(contenders, repeats):
+    """Run every contender once per round, alternating the order; return times per round.
+
+    Parameters
+    ----------
+    contenders : dict name -> callable
+    repeats : int
+        Rounds in which every contender runs.
+
+    Returns
+    -------
+    times : dict name -> dict round -> seconds
+    """
+    names = list(contenders)
+    times = {name: {} for name in names}
+    for r in range(repeats):
+        order = names if r % 2 == 0 else names[::-1]
+        for name in order:
+            times[name][r] = _timed(contenders[name])
+    fast = [name for name in names if np.median(list(times[name].values())) < FAST_SECONDS]
+    if len(fast) >= 2:
+        for r in range(repeats, repeats * (1 + FAST_EXTRA)):
+            order = fast if r % 2 == 0 else fast[::-1]
+            for name in order:
+                times[name][r] = _timed(contenders[name])
+    return times
+
+
+def median_time(times, name):
+    return float(np.median(list(times[name].values())))
+
+
+def paired_ratio(times, a, b):
+    """Median over shared rounds of ``time_a / time_b``, and the number of rounds."""
+    rounds = sorted(set(times[a]) & set(times[b]))
+    ratios = [times[a][r] / times[b][r] for r in rounds]
+    return float(np.median(ratios)), len(rounds)
+
+
+# ---------------------------------------------------------------------------
+# Accuracy
+
+
+def exact_pca(X, k):
+    """Reference: thin SVD (LAPACK gesdd) of the explicitly centred data."""
+    n = X.shape[0]
+    _, singular, vt = scipy.linalg.svd(X - X.mean(axis=0), full_matrices=False)
+    return singular[:k] ** 2 / (n - 1), vt[:k]
+
+
+def accuracy(variances, components, reference):
+    """Largest relative error of the variances, largest principal angle in degrees."""
+    ref_var, ref_comp = reference
+    rel = float(np.max(np.abs(np.asarray(variances) - ref_var) / ref_var))
+    angle = float(np.degrees(np.max(scipy.linalg.subspace_angles(components.T, ref_comp.T))))
+    return rel, angle
+
+
+def at_least_as_accurate(mine, theirs):
+    """Whether accuracy ``mine`` is equal (within round-off) or better than ``theirs``, per metric."""
+    rel_ok = mine[0] <= theirs[0] or mine[0] <= ROUNDOFF_REL
+    ang_ok = mine[1] <= theirs[1] or mine[1] <= ROUNDOFF_DEG
+    return rel_ok and ang_ok
+
+
+# ---------------------------------------------------------------------------
+# Markdown
+
+
+def md_table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def fmt_time(seconds):
+    return f"{seconds * 1e3:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def fmt_err(value):
+    return "–" if value is None else f"{value:.1e}"
+
+
+# ---------------------------------------------------------------------------
+# PCA
+
+
+def _pca_contenders(X, k, with_floor):
+    """name -> (fit callable, exact?, what it returns for accuracy)."""
+
+    def lvm_fit(**kw):
+        return lambda: lvm.PCA(k, **kw).fit(X)
+
+    def sk_fit(solver):
+        return lambda: SkPCA(k, svd_solver=solver, random_state=0).fit(X)
+
+    contenders = {
+        "lvm auto": (lvm_fit(), True),
+        "lvm randomized": (lvm_fit(solver="randomized", random_state=0), False),
+        "sklearn covariance_eigh": (sk_fit("covariance_eigh"), True),
+        "sklearn full": (sk_fit("full"), True),
+        "sklearn randomized": (sk_fit("randomized"), False),
+        "sklearn arpack": (sk_fit("arpack"), True),
+    }
+    if with_floor:
+        contenders["floor: X.T @ X + eigh"] = (lambda: scipy.linalg.eigh(X.T @ X), None)
+    return contenders
+
+
+def _bench_pca_case(label, X, k, repeats, with_floor):
+    n, p = X.shape
+    print(f"\n[pca/{label}] {n} x {p}, k = {k}: exact reference ...", file=sys.stderr, flush=True)
+    reference = exact_pca(X, k)
+    contenders = _pca_contenders(X, k, with_floor)
+
+    acc, solvers = {}, {}
+    for name, (fn, exact) in contenders.items():
+        print(f"[pca/{label}] warm-up {name}", file=sys.stderr, flush=True)
+        model = fn()
+        if exact is None:
+            acc[name] = (None, None)
+            continue
+        acc[name] = accuracy(model.explained_variance_, model.components_, reference)
+        if hasattr(model, "solver_"):
+            solvers[name] = model.solver_
+
+    print(f"[pca/{label}] timing {repeats} interleaved rounds ...", file=sys.stderr, flush=True)
+    times = time_interleaved({name: fn for name, (fn, _) in contenders.items()}, repeats)
+
+    rows = []
+    for name, (_, exact) in contenders.items():
+        kind = "–" if exact is None else ("exact" if exact else "randomized")
+        if name in solvers:
+            kind += f" ({solvers[name]})"
+        ts = list(times[name].values())
+        rows.append([name, kind, fmt_time(np.median(ts)), fmt_time(min(ts)), len(ts),
+                     fmt_err(acc[name][0]), fmt_err(acc[name][1])])
+    lines = [f"### PCA, {label}: {n} x {p}, k = {k}", ""]
+    lines += md_table(["contender", "kind", "median", "min", "rounds",
+                       "max rel. err. explained_variance_", "max principal angle (deg)"], rows)
+
+    sk_names = [name for name in contenders if name.startswith("sklearn")]
+    sk_fastest = min(sk_names, key=lambda s: median_time(times, s))
+    sk_exact = [s for s in sk_names if contenders[s][1]]
+    sk_fastest_exact = min(sk_exact, key=lambda s: median_time(times, s))
+    pairs = [("lvm auto", s) for s in sk_names]
+    pairs.append(("lvm randomized", "sklearn randomized"))
+    if with_floor:
+        floor = "floor: X.T @ X + eigh"
+        pairs += [("sklearn covariance_eigh", floor), ("lvm auto", floor)]
+    ratio_rows = []
+    ratios = {}
+    for a, b in pairs:
+        value, m = paired_ratio(times, a, b)
+        ratios[a, b] = value
+        ratio_rows.append([f"{a} / {b}", f"{value:.2f}", m])
+    lines += ["", f"Median of paired ratios (sklearn's fastest here: {sk_fastest}; "
+                  f"fastest exact: {sk_fastest_exact}):", ""]
+    lines += md_table(["pairing", "median ratio", "rounds"], ratio_rows)
+    info = {"times": times, "acc": acc, "ratios": ratios, "sk_fastest": sk_fastest,
+            "sk_fastest_exact": sk_fastest_exact}
+    return lines, info
+
+
+def bench_pca(args):
+    """PCA on a tall and a wide data set; returns (markdown lines, [(target, measured, PASS/FAIL)])."""
+    k = 10
+    repeats = args.repeats
+    lines, targets = [], []
+
+    X = make_lowrank(200_000, 100, seed=0)
+    case_lines, tall = _bench_pca_case("tall", X, k, repeats, with_floor=True)
+    lines += case_lines
+    del X
+    gc.collect()
+
+    X = make_lowrank(2_000, 2_000, seed=1)
+    case_lines, wide = _bench_pca_case("wide", X, k, repeats, with_floor=False)
+    lines += ["", *case_lines]
+    del X
+
+    r = tall["ratios"]["lvm auto", tall["sk_fastest"]]
+    targets.append((f"(a) tall: lvm auto / {tall['sk_fastest']} <= 1.0", f"{r:.2f}", r <= 1.0))
+    r = wide["ratios"]["lvm auto", wide["sk_fastest_exact"]]
+    targets.append((f"(b) wide: lvm auto / {wide['sk_fastest_exact']} <= 0.6", f"{r:.2f}", r <= 0.6))
+    for label, case in (("tall", tall), ("wide", wide)):
+        r = case["ratios"]["lvm randomized", "sklearn randomized"]
+        mine, theirs = case["acc"]["lvm randomized"], case["acc"]["sklearn randomized"]
+        ok_acc = at_least_as_accurate(mine, theirs)
+        measured = (f"{r:.2f}; accuracy lvm {mine[0]:.1e} / {mine[1]:.1e} deg vs "
+                    f"sklearn {theirs[0]:.1e} / {theirs[1]:.1e} deg")
+        targets.append((f"(c) {label}: lvm randomized / sklearn randomized <= 1.0 at equal "
+                        "or better accuracy", measured, r <= 1.0 and ok_acc))
+    return lines, targets
+
+
+FAMILIES = {"pca": bench_pca}
+
+
+# ---------------------------------------------------------------------------
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("families", nargs="*", metavar="family",
+                        help=f"model families to run, among {', '.join(FAMILIES)} (default: all)")
+    parser.add_argument("--repeats", type=int, default=7,
+                        help="interleaved rounds per data set (default: 7; fast contenders get "
+                             f"{1 + FAST_EXTRA}x as many)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="limit BLAS threads (default: leave as loaded)")
+    parser.add_argument("--markdown", metavar="PATH", help="also write the Markdown tables to PATH")
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    unknown = [f for f in args.families if f not in FAMILIES]
+    if unknown:
+        parser.error(f"unknown model family {unknown}; choose among {', '.join(FAMILIES)}")
+    families = list(dict.fromkeys(args.families)) or list(FAMILIES)
+
+    limits = threadpool_limits(args.threads) if args.threads else None
+    header = environment_header()
+    for line in header:
+        print(line)
+    sys.stdout.flush()
+
+    started = time.perf_counter()
+    out = ["## Benchmarks", "", f"Date: {datetime.date.today().isoformat()}. Command: "
+           f"`python benchmarks/run.py {' '.join(argv if argv is not None else sys.argv[1:])}`", ""]
+    out += [f"- {line}" for line in header]
+    all_targets = []
+    for family in families:
+        lines, targets = FAMILIES[family](args)
+        out += ["", *lines]
+        all_targets += targets
+    out += ["", "### Targets", ""]
+    out += md_table(["target", "measured", "result"],
+                    [[t, m, "PASS" if ok else "FAIL"] for t, m, ok in all_targets])
+    out += ["", f"Total wall time: {time.perf_counter() - started:.0f} s."]
+    text = "\n".join(out) + "\n"
+    print()
+    print(text)
+    if args.markdown:
+        with open(args.markdown, "w") as fh:
+            fh.write(text)
+    if limits is not None:
+        limits.restore_original_limits()
+    return 0 if all(ok for _, _, ok in all_targets) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
