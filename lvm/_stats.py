@@ -67,9 +67,12 @@ def scatter_stats(X):
     """
     n, p = X.shape
     mean = X.sum(axis=0) / n
-    scatter = X.T @ X
-    raw_diag = np.diag(scatter).copy()
-    scatter -= n * np.outer(mean, mean)
+    # Overflow for data near the float64 limit is reported by the caller's
+    # check of the variance, with a message that says what to do.
+    with np.errstate(over="ignore", invalid="ignore"):
+        scatter = X.T @ X
+        raw_diag = np.diag(scatter).copy()
+        scatter -= n * np.outer(mean, mean)
     centred_diag = np.diag(scatter)
     if np.any(raw_diag > _CANCELLATION_LIMIT * np.maximum(centred_diag, 0.0)):
         scatter = centred_scatter(X, mean)

@@ -108,7 +108,9 @@ def check_params(estimator):
 def _check_raw_structure(X, name):
     """Errors that scikit-learn would report less clearly: text, 3-D, complex."""
     if hasattr(X, "dtypes") and hasattr(X, "columns"):
-        bad = [str(c) for c, dt in X.dtypes.items() if not (np.issubdtype(dt, np.number) or dt == bool)]
+        from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+        bad = [str(c) for c, dt in X.dtypes.items() if not (is_numeric_dtype(dt) or is_bool_dtype(dt))]
         if bad:
             raise TypeError(
                 f"{name} has non-numeric column(s) {bad}; lvm models need numbers. "

@@ -58,11 +58,15 @@ def loglik_from_covariance(S, loadings, noise_variance):
     float
     """
     p = S.shape[0]
+    # W^T S W scales as the fourth power of the data; working in units of the
+    # mean variance keeps it representable for data of any magnitude.
+    scale = np.trace(S) / p
+    S, loadings, noise_variance = S / scale, loadings / np.sqrt(scale), noise_variance / scale
     chol, logdet = lowrank_logdet_and_factor(loadings, noise_variance)
     SW = S @ loadings
     inner = linalg.cho_solve((chol, True), loadings.T @ SW)
     trace_term = (np.trace(S) - np.trace(inner)) / noise_variance
-    return -0.5 * (p * _LOG_2PI + logdet + trace_term)
+    return -0.5 * (p * _LOG_2PI + logdet + p * np.log(scale) + trace_term)
 
 
 def em_step_covariance(S, loadings, noise_variance):
@@ -78,6 +82,9 @@ def em_step_covariance(S, loadings, noise_variance):
     noise_variance : float
     """
     p, k = loadings.shape
+    # The update is scale-equivariant; see loglik_from_covariance for why we rescale.
+    scale = np.trace(S) / p
+    S, loadings, noise_variance = S / scale, loadings / np.sqrt(scale), noise_variance / scale
     chol, _ = lowrank_logdet_and_factor(loadings, noise_variance)
     SW = S @ loadings
     minv_wt_sw = linalg.cho_solve((chol, True), loadings.T @ SW)
@@ -86,7 +93,7 @@ def em_step_covariance(S, loadings, noise_variance):
     new_loadings = linalg.solve(inner.T, SW.T, assume_a="gen").T
     minv_new_wt = linalg.cho_solve((chol, True), new_loadings.T)
     new_noise = (np.trace(S) - np.einsum("ij,ji->", SW, minv_new_wt)) / p
-    return new_loadings, float(new_noise)
+    return new_loadings * np.sqrt(scale), float(new_noise * scale)
 
 
 def canonical_loadings(loadings):

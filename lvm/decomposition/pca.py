@@ -66,6 +66,8 @@ def pca_gram(X, mean, k):
     n = X.shape[0]
     centred = X - mean
     gram = centred @ centred.T
+    if not np.isfinite(gram).all():
+        return None
     values, vectors = eigh_top(gram, k)
     if values[-1] <= _GRAM_RANK_RTOL * values[0]:
         return None
@@ -77,7 +79,9 @@ def pca_svd(X, mean, k):
     """Top-``k`` principal axes from the thin SVD of the centred data (LAPACK ``gesdd``)."""
     n = X.shape[0]
     _, singular, vt = linalg.svd(X - mean, full_matrices=False)
-    return singular[:k] ** 2 / (n - 1), vt[:k].copy(), np.sum(singular**2) / (n - 1)
+    # An overflowing square is caught by the caller's check of the variance.
+    with np.errstate(over="ignore"):
+        return singular[:k] ** 2 / (n - 1), vt[:k].copy(), np.sum(singular**2) / (n - 1)
 
 
 def pca_randomized(X, mean, k, n_oversamples, n_iter, rng):
@@ -263,6 +267,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         result = None
         if solver == "covariance" and n >= p:
             stats = scatter_stats(X)
+            check_variance(np.trace(stats.scatter), X)
             mean = stats.mean
             result = pca_from_scatter(stats, k)
         else:
@@ -304,6 +309,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
             self._check_params()
         X = check_data(self, X, reset=first, min_samples=1)
         stats = scatter_stats(X)
+        check_variance(np.trace(stats.scatter), X)
         if not first:
             stats = ScatterStats(self.n_samples_seen_, self.mean_, self.scatter_).merge(stats)
         self.scatter_ = stats.scatter

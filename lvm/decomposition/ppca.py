@@ -344,6 +344,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
             self._check_params()
         X = check_data(self, X, reset=first, min_samples=1)
         stats = scatter_stats(X)
+        check_variance(np.trace(stats.scatter), X)
         if not first:
             stats = ScatterStats(self.n_samples_, self.mean_, self.scatter_).merge(stats)
         self.scatter_ = stats.scatter
