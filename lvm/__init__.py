@@ -4,10 +4,10 @@ PCA, probabilistic PCA, factor analysis and Gaussian mixtures fitted with EM,
 with a shared scikit-learn compatible contract.
 """
 
-from . import datasets
+from . import datasets, plot
 from ._base import LatentModel
 from ._version import __version__
 from .decomposition import PCA, PPCA
 from .io import load
 
-__all__ = ["PCA", "PPCA", "LatentModel", "__version__", "datasets", "load"]
+__all__ = ["PCA", "PPCA", "LatentModel", "__version__", "datasets", "load", "plot"]

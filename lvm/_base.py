@@ -58,6 +58,7 @@ class LatentModel(BaseEstimator):
         Returns
         -------
         float
+            The criterion; compare models fitted to the same data.
         """
         n = np.shape(X)[0]
         return float(self._information_criterion(X, np.log(n)))
@@ -77,6 +78,7 @@ class LatentModel(BaseEstimator):
         Returns
         -------
         float
+            The criterion; compare models fitted to the same data.
         """
         return float(self._information_criterion(X, 2.0))
 

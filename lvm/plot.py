@@ -19,7 +19,7 @@ def _axes(ax, figsize=(5, 4)):
 
 
 def scree(model, ax=None, cumulative=True):
-    """Explained-variance ratio per component, with its running total.
+    """Plot the explained-variance ratio per component, with its running total.
 
     Parameters
     ----------
@@ -33,6 +33,7 @@ def scree(model, ax=None, cumulative=True):
     Returns
     -------
     matplotlib.axes.Axes
+        The axes drawn on.
     """
     ax = _axes(ax)
     ratio = np.asarray(model.explained_variance_ratio_)
@@ -48,7 +49,7 @@ def scree(model, ax=None, cumulative=True):
 
 
 def latent_scatter(Z, labels=None, ax=None, title=None):
-    """Scatter of the first two latent coordinates, coloured by label.
+    """Scatter the first two latent coordinates, coloured by label.
 
     Parameters
     ----------
@@ -57,11 +58,14 @@ def latent_scatter(Z, labels=None, ax=None, title=None):
     labels : array-like of shape (n_samples,), optional
         Class of each row; one colour per class with a legend.
     ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when None.
     title : str, optional
+        Title of the axes.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes drawn on.
     """
     ax = _axes(ax, figsize=(6, 5))
     Z = np.asarray(Z)
@@ -82,7 +86,7 @@ def latent_scatter(Z, labels=None, ax=None, title=None):
 
 
 def reconstruction_grid(originals, reconstructions, image_shape, ax=None, n_images=8):
-    """Originals (top row) above their reconstructions (bottom row), as images.
+    """Show originals (top row) above their reconstructions (bottom row), as images.
 
     Parameters
     ----------
@@ -91,12 +95,14 @@ def reconstruction_grid(originals, reconstructions, image_shape, ax=None, n_imag
     image_shape : tuple of int
         Height and width of one image.
     ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when None.
     n_images : int, default=8
         How many images to show.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes drawn on.
     """
     ax = _axes(ax, figsize=(n_images * 1.1, 2.6))
     height, width = image_shape
@@ -120,7 +126,7 @@ def reconstruction_grid(originals, reconstructions, image_shape, ax=None, n_imag
 
 
 def compression_curve(ks, errors, ax=None, label=None):
-    """Reconstruction error against latent dimension.
+    """Plot reconstruction error against latent dimension.
 
     Parameters
     ----------
@@ -129,12 +135,14 @@ def compression_curve(ks, errors, ax=None, label=None):
     errors : array-like of float
         Reconstruction error at each ``k``.
     ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when None.
     label : str, optional
         Legend entry for this curve.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes drawn on.
     """
     ax = _axes(ax)
     ax.plot(ks, errors, "o-", label=label)

@@ -2,7 +2,7 @@
 
 
 def load_digits(*, return_X_y=False, as_frame=False):
-    """The 1797 8x8 handwritten digits bundled with scikit-learn (no download).
+    """Load the 1797 8x8 handwritten digits bundled with scikit-learn (no download).
 
     Each row holds 64 pixel intensities in 0..16; the target is the digit.
     Source: UCI Optical Recognition of Handwritten Digits (Alpaydin & Kaynak 1998).
@@ -17,7 +17,7 @@ def load_digits(*, return_X_y=False, as_frame=False):
     Returns
     -------
     sklearn.utils.Bunch or tuple of (X, y)
-        ``data`` of shape (1797, 64), ``target`` of shape (1797,), ``images``
+        The data set: ``data`` of shape (1797, 64), ``target`` of shape (1797,), ``images``
         of shape (1797, 8, 8).
     """
     from sklearn.datasets import load_digits as _sklearn_load_digits

@@ -178,6 +178,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         Column names, when ``X`` was a DataFrame with string column names.
     scatter_ : ndarray of shape (n_features, n_features)
         Scatter matrix about the mean, kept by ``partial_fit`` only.
+    n_samples_seen_ : int
+        Rows merged so far by ``partial_fit`` (``partial_fit`` only).
 
     See Also
     --------
@@ -258,6 +260,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         Returns
         -------
         self : PCA
+            The fitted model.
         """
         self._check_params()
         X = check_data(self, X, reset=True)
@@ -303,6 +306,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         Returns
         -------
         self : PCA
+            The fitted model.
         """
         first = not hasattr(self, "scatter_")
         if first:
@@ -380,6 +384,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         Returns
         -------
         ndarray of shape (n_samples, n_features)
+            Points in data space.
         """
         check_is_fitted(self)
         scores = np.asarray(X, dtype=np.float64)
@@ -425,6 +430,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         Returns
         -------
         ndarray of shape (n_features, n_features)
+            The covariance matrix of the fitted Gaussian.
         """
         check_is_fitted(self)
         spread = np.maximum(self.explained_variance_ - self.noise_variance_, 0.0)
@@ -449,6 +455,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         Returns
         -------
         ndarray of shape (n_samples,)
+            Log-density of each row.
         """
         check_is_fitted(self)
         X = check_data(self, X, reset=False)
@@ -470,7 +477,9 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
+            The observed draws.
         Z : ndarray of shape (n_samples, n_components)
+            The latent values behind them.
         """
         check_is_fitted(self)
         rng = check_random_state(random_state)

@@ -205,6 +205,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         Returns
         -------
         self : PPCA
+            The fitted model.
         """
         self._check_params()
         X = check_data(self, X, reset=True, allow_nan=self.missing == "em")
@@ -228,7 +229,10 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
                     f"PPCA: n_components='mle' needs more samples than features; got "
                     f"{n} samples and {p} features."
                 )
-            values = np.clip(linalg.eigvalsh(S)[::-1], 0.0, None)
+            values = linalg.eigvalsh(S)[::-1]
+            # Round-off leaves tiny non-zero eigenvalues where the data have
+            # none; the evidence must not mistake them for a noise variance.
+            values[values <= _SINGULAR_RTOL * values[0]] = 0.0
             self.evidence_ = kernels.minka_log_evidence(values, n)
             k = int(np.argmax(self.evidence_)) + 1
         else:
@@ -338,6 +342,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         Returns
         -------
         self : PPCA
+            The fitted model.
         """
         first = not hasattr(self, "scatter_")
         if first:
@@ -403,6 +408,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         Returns
         -------
         ndarray of shape (n_samples, n_components)
+            Posterior mean of the latent variables of each row.
         """
         return self.posterior(X).mean
 
@@ -417,6 +423,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         Returns
         -------
         ndarray of shape (n_samples, n_features)
+            Points in data space.
         """
         check_is_fitted(self)
         return np.asarray(X, dtype=np.float64) @ self.components_ + self.mean_
@@ -436,6 +443,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         Returns
         -------
         ndarray of shape (n_samples,)
+            Log-density of each row.
         """
         X, observed = self._data(X)
         if observed is None:
@@ -449,6 +457,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         Returns
         -------
         ndarray of shape (n_features, n_features)
+            The covariance matrix of the fitted Gaussian.
         """
         check_is_fitted(self)
         covariance = self.components_.T @ self.components_
@@ -468,7 +477,9 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
+            The observed draws.
         Z : ndarray of shape (n_samples, n_components)
+            The latent values behind them.
         """
         check_is_fitted(self)
         rng = check_random_state(random_state)
