@@ -11,7 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import LatentModel
-from .._linalg import eigh_top, flip_signs, lowrank_gaussian_logpdf
+from .._linalg import eigh_top, flip_signs, gaussian_logpdf, lowrank_gaussian_logpdf
 from .._stats import ScatterStats, scatter_stats
 from .._summary import Summary
 from .._validation import BOOLEAN, NONE, RANDOM_STATE, Interval, Options, check_data, check_variance
@@ -415,12 +415,6 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
 
     def _model_loadings(self):
         """Loadings ``W = V_k (Lambda_k - s2 I)^{1/2}`` of the probabilistic reading."""
-        if self.noise_variance_ <= 0:
-            raise ValueError(
-                "PCA: with n_components = min(n_samples, n_features) there is no discarded "
-                "variance, so the probabilistic model is singular and has no density. Fit "
-                "fewer components, or use lvm.PPCA."
-            )
         spread = np.sqrt(np.maximum(self.explained_variance_ - self.noise_variance_, 0.0))
         return self.components_.T * spread
 
@@ -459,7 +453,18 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         """
         check_is_fitted(self)
         X = check_data(self, X, reset=False)
-        return lowrank_gaussian_logpdf(X - self.mean_, self._model_loadings(), self.noise_variance_)
+        if self.noise_variance_ > 0:
+            return lowrank_gaussian_logpdf(X - self.mean_, self._model_loadings(), self.noise_variance_)
+        # No discarded variance: the model covariance is V_k Lambda_k V_k^T,
+        # which has a density only when the k components span the feature space.
+        try:
+            return gaussian_logpdf(X - self.mean_, self.get_covariance())
+        except linalg.LinAlgError:
+            raise ValueError(
+                "PCA: the fitted model covariance is singular (no discarded variance and "
+                f"{self.n_components_} components for {self.n_features_in_} features), so it has "
+                "no density. Fit fewer components than the rank of the data, or use lvm.PPCA."
+            ) from None
 
     def sample(self, n_samples=1, random_state=None):
         """Draw rows from the probabilistic reading of PCA.
