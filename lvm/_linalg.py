@@ -151,28 +151,3 @@ def lowrank_posterior(centered, loadings, noise_variance):
     covariance = noise_variance * linalg.cho_solve((chol, True), np.eye(k))
     return mean, covariance
 
-
-def gaussian_logpdf(centered, covariance):
-    """Log-density of ``N(0, covariance)`` at each row, through a Cholesky factor.
-
-    Parameters
-    ----------
-    centered : ndarray of shape (n, p)
-    covariance : ndarray of shape (p, p)
-        Symmetric positive definite.
-
-    Returns
-    -------
-    logpdf : ndarray of shape (n,)
-
-    Raises
-    ------
-    numpy.linalg.LinAlgError
-        When ``covariance`` is not positive definite; callers turn it into a
-        message about their model.
-    """
-    p = centered.shape[1]
-    chol = linalg.cholesky(covariance, lower=True)
-    whitened = linalg.solve_triangular(chol, centered.T, lower=True)
-    logdet = 2.0 * np.log(np.diag(chol)).sum()
-    return -0.5 * (p * _LOG_2PI + logdet + np.einsum("ij,ij->j", whitened, whitened))

@@ -133,7 +133,7 @@ def _check_raw_structure(X, name):
         )
     if np.iscomplexobj(arr):
         raise ValueError(
-            f"{name} holds complex numbers; lvm models are for real data. "
+            f"Complex data not supported: {name} holds complex numbers; lvm models are for real data. "
             "Split real and imaginary parts into separate columns if both matter."
         )
     if arr.dtype.kind in "US":

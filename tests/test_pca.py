@@ -52,8 +52,9 @@ EXACT_RTOL = 1e-10
 # gap gives sigma_16 / sigma_5 <= sqrt(0.8**10 / 30) ~ 0.06, so with the
 # default q = 4 the angle is below 1e2 * 0.06**9 ~ 1e-9 and the variances are
 # exact to round-off. 1e-6 on variances and on axis entries (bounded by the
-# angle) leaves three orders of margin over the bound; the observed errors are
-# ~1e-13.
+# angle) leaves three orders of margin over the bound. The observed errors are
+# below 1e-12, and below 1e-10 on the 1e6-offset data, where the implicit
+# centring X Q - 1 (mean^T Q) cancels digits.
 RANDOMIZED_RTOL = 1e-6
 
 # The noise variance sigma2 = (total - sum(kept)) / (min(n, p) - k) is a
@@ -226,6 +227,17 @@ def test_score_samples_full_rank_wide_raises(seed):
     # With k = n <= p the model covariance has rank n - 1 < p: no density.
     X = _make_data("wide", seed)
     model = PCA(solver="svd").fit(X)
+    with pytest.raises(ValueError, match="singular"):
+        model.score_samples(X)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_score_samples_k_equal_to_rank_raises(solver, seed):
+    # k = rank < min(n, p): the discarded variance is zero up to round-off, so
+    # the model covariance has rank k < p and there is no density, whichever
+    # sign the round-off in sigma2 = (total - sum(kept)) / (min(n, p) - k) takes.
+    X = _make_data("rank8", seed)
+    model = PCA(n_components=8, solver=solver, random_state=seed).fit(X)
     with pytest.raises(ValueError, match="singular"):
         model.score_samples(X)
 

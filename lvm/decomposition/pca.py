@@ -11,7 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import LatentModel
-from .._linalg import eigh_top, flip_signs, gaussian_logpdf, lowrank_gaussian_logpdf
+from .._linalg import _LOG_2PI, eigh_top, flip_signs, lowrank_gaussian_logpdf
 from .._stats import ScatterStats, scatter_stats
 from .._summary import Summary
 from .._validation import BOOLEAN, NONE, RANDOM_STATE, Interval, Options, check_data, check_variance
@@ -21,6 +21,9 @@ Posterior = namedtuple("Posterior", ["mean", "covariance"])
 # Above this many rows/columns on the short side, the Gram or covariance matrix
 # (min(n, p)^2 doubles) stops being cheap and the randomized solver takes over.
 _COVARIANCE_MAX_SIDE = 4096
+# Relative size (against the mean variance per feature) under which the
+# discarded variance is round-off, as in lvm.PPCA.
+_SINGULAR_RTOL = 1e-10
 # Relative size under which an eigenvalue of the Gram matrix is taken as zero:
 # its eigenvector cannot be mapped back to a component, so the SVD is used.
 _GRAM_RANK_RTOL = 1e-10
@@ -342,7 +345,10 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         self.explained_variance_ratio_ = variances / total_variance
         self.singular_values_ = np.sqrt(variances * (n - 1))
         rest = min(n, p) - k
-        self.noise_variance_ = float(max(total_variance - variances.sum(), 0.0) / rest) if rest else 0.0
+        noise = max(total_variance - variances.sum(), 0.0) / rest if rest else 0.0
+        # When k reaches the rank of the data, total minus kept variance is
+        # round-off; calling it a noise variance would give a spurious density.
+        self.noise_variance_ = float(noise) if noise > _SINGULAR_RTOL * total_variance / p else 0.0
         self.n_components_ = k
         self.n_samples_ = n
         self.solver_ = solver
@@ -456,15 +462,19 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         if self.noise_variance_ > 0:
             return lowrank_gaussian_logpdf(X - self.mean_, self._model_loadings(), self.noise_variance_)
         # No discarded variance: the model covariance is V_k Lambda_k V_k^T,
-        # which has a density only when the k components span the feature space.
-        try:
-            return gaussian_logpdf(X - self.mean_, self.get_covariance())
-        except linalg.LinAlgError:
+        # which has a density only when the k components span the feature space;
+        # in their basis it is a product of independent normals.
+        variances = self.explained_variance_
+        if self.n_components_ < self.n_features_in_ or variances[-1] <= _SINGULAR_RTOL * variances[0]:
             raise ValueError(
-                "PCA: the fitted model covariance is singular (no discarded variance and "
-                f"{self.n_components_} components for {self.n_features_in_} features), so it has "
-                "no density. Fit fewer components than the rank of the data, or use lvm.PPCA."
-            ) from None
+                f"PCA: the fitted model covariance is singular ({self.n_components_} components "
+                f"reach the rank of the data in {self.n_features_in_} features, leaving no "
+                "discarded variance), so it has no density. Fit fewer components than the "
+                "rank of the data, or use lvm.PPCA."
+            )
+        scores = (X - self.mean_) @ self.components_.T
+        return -0.5 * (self.n_features_in_ * _LOG_2PI + np.log(variances).sum()
+                       + np.sum(scores**2 / variances, axis=1))
 
     def sample(self, n_samples=1, random_state=None):
         """Draw rows from the probabilistic reading of PCA.
