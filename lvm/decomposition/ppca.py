@@ -15,7 +15,13 @@ from .._linalg import eigh_top, flip_signs, lowrank_gaussian_logpdf, lowrank_pos
 from .._stats import ScatterStats, masked_mean, scatter_stats
 from .._summary import Summary
 from .._validation import (
-    CALLABLE, NONE, RANDOM_STATE, Interval, Options, check_data, check_variance,
+    CALLABLE,
+    NONE,
+    RANDOM_STATE,
+    Interval,
+    Options,
+    check_data,
+    check_variance,
 )
 from . import _ppca_kernels as kernels
 from .pca import Posterior
