@@ -202,7 +202,8 @@ def test_sample_reproduces_model_covariance(seed):
     model = lvm.PPCA(2).fit(X)
     draws, latents = model.sample(200_000, random_state=seed)
     assert latents.shape == (200_000, 2)
-    np.testing.assert_allclose(np.cov(draws, rowvar=False), model.get_covariance(), atol=0.05 * np.abs(model.get_covariance()).max())
+    covariance = model.get_covariance()
+    np.testing.assert_allclose(np.cov(draws, rowvar=False), covariance, atol=0.05 * np.abs(covariance).max())
     again, _ = model.sample(10, random_state=seed)
     np.testing.assert_array_equal(again, model.sample(10, random_state=seed)[0])
 

@@ -48,7 +48,8 @@ CASES = [
     ("inf-with-missing-em", lvm.PPCA(2, missing="em"), _with(_normal(), 5, 4, -np.inf), ValueError, "infinity"),
     ("empty", lvm.PCA(2), np.empty((0, 5)), ValueError, "0 sample"),
     ("one-row", lvm.PPCA(1), _normal(1, 5), ValueError, "1 sample"),
-    ("k-above-min", lvm.PCA(6), _normal(), ValueError, r"n_components=6 is too large.*min\(n_samples, n_features\) = 5"),
+    ("k-above-min", lvm.PCA(6), _normal(), ValueError,
+     r"n_components=6 is too large.*min\(n_samples, n_features\) = 5"),
     ("k-at-rank-ppca", lvm.PPCA(3), _normal(40, 2) @ _rng().normal(size=(2, 5)), ValueError, r"rank 2"),
     ("k-above-rank-whiten", lvm.PCA(4, whiten=True), _normal(40, 2) @ _rng().normal(size=(2, 5)), ValueError, "rank 2"),
     ("non-numeric-column", lvm.PPCA(2), _mixed_frame(), TypeError, r"non-numeric column\(s\) \['group'\]"),
@@ -67,7 +68,8 @@ CASES = [
     ("tiny", lvm.PPCA(2), _normal() * 1e-200, ValueError, "underflow"),
     ("tiny-svd", lvm.PCA(2, solver="svd"), _normal() * 1e-200, ValueError, "underflow"),
     ("large-but-fine", lvm.PPCA(2), _normal() * 1e100 + 1e101, None, None),
-    ("bad-parameter", lvm.PCA(solver="qr"), _normal(), ValueError, r"parameter solver='qr' is invalid; expected one of"),
+    ("bad-parameter", lvm.PCA(solver="qr"), _normal(), ValueError,
+     r"parameter solver='qr' is invalid; expected one of"),
     ("bad-k-type", lvm.PPCA(2.5), _normal(), ValueError, r"n_components=2.5 is invalid"),
 ]
 
