@@ -83,7 +83,8 @@ def dataframe_to_markdown(table, digits=4):
         return f"{v:.{digits}g}" if isinstance(v, float) else str(v)
 
     header = [str(table.index.name or "")] + [str(c) for c in table.columns]
-    rows = [[str(i)] + [cell(v) for v in row] for i, row in zip(table.index, table.itertuples(index=False), strict=True)]
+    pairs = zip(table.index, table.itertuples(index=False), strict=True)
+    rows = [[str(i)] + [cell(v) for v in row] for i, row in pairs]
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(out)
