@@ -1,5 +1,11 @@
-"""Data sets: scikit-learn's bundled digits, and synthetic data with known truth."""
+"""Data sets: scikit-learn's bundled digits and classic sets for latent variable models."""
 
-from ._loaders import load_digits
+from ._loaders import (
+    load_bfi,
+    load_digits,
+    load_holzinger_swineford,
+    load_matrix,
+    load_old_faithful,
+)
 
-__all__ = ["load_digits"]
+__all__ = ["load_bfi", "load_digits", "load_holzinger_swineford", "load_matrix", "load_old_faithful"]
