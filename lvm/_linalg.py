@@ -1,9 +1,8 @@
 """Small numerical kernels shared by the models.
 
 Pure functions of arrays: no estimator state, no input validation. Shapes are
-documented on each function. Gaussians are handled through Cholesky factors and,
-for low-rank-plus-diagonal covariances, through the Woodbury identity and the
-matrix determinant lemma, so that no ``p x p`` matrix is ever inverted.
+documented on each function. Low-rank-plus-diagonal Gaussians have their own
+module, :mod:`lvm._lowrank`.
 """
 
 import numpy as np
@@ -70,84 +69,3 @@ def eigh_top(matrix, k):
         values, vectors = eigsh(matrix, k=k, which="LA", tol=0.0, v0=start)
     order = np.argsort(values)[::-1]
     return values[order], vectors[:, order]
-
-
-def lowrank_logdet_and_factor(loadings, noise_variance):
-    """Cholesky factor of ``M = W^T W + s2 I`` and ``log|W W^T + s2 I|``.
-
-    The matrix determinant lemma gives
-    ``log|W W^T + s2 I_p| = (p - k) log s2 + log|M|``.
-
-    Parameters
-    ----------
-    loadings : ndarray of shape (p, k)
-        ``W``.
-    noise_variance : float
-        ``s2 > 0``.
-
-    Returns
-    -------
-    chol : ndarray of shape (k, k)
-        Lower Cholesky factor of ``M``.
-    logdet : float
-        ``log|W W^T + s2 I_p|``.
-    """
-    p, k = loadings.shape
-    inner = loadings.T @ loadings
-    inner[np.diag_indices(k)] += noise_variance
-    chol = linalg.cholesky(inner, lower=True)
-    logdet = (p - k) * np.log(noise_variance) + 2.0 * np.log(np.diag(chol)).sum()
-    return chol, logdet
-
-
-def lowrank_gaussian_logpdf(centered, loadings, noise_variance):
-    """Log-density of ``N(0, W W^T + s2 I)`` at each row of ``centered``.
-
-    By Woodbury, ``(W W^T + s2 I)^{-1} = (I - W M^{-1} W^T) / s2`` with
-    ``M = W^T W + s2 I``, so the quadratic form costs ``O(p k)`` per row.
-
-    Parameters
-    ----------
-    centered : ndarray of shape (n, p)
-        Data minus the mean.
-    loadings : ndarray of shape (p, k)
-        ``W``.
-    noise_variance : float
-        ``s2 > 0``.
-
-    Returns
-    -------
-    logpdf : ndarray of shape (n,)
-    """
-    p = centered.shape[1]
-    chol, logdet = lowrank_logdet_and_factor(loadings, noise_variance)
-    projected = linalg.solve_triangular(chol, (centered @ loadings).T, lower=True)
-    quad = (np.einsum("ij,ij->i", centered, centered) - np.einsum("ij,ij->j", projected, projected))
-    quad /= noise_variance
-    return -0.5 * (p * _LOG_2PI + logdet + quad)
-
-
-def lowrank_posterior(centered, loadings, noise_variance):
-    """Posterior of ``z`` given ``x`` when ``x = W z + mu + e``.
-
-    With ``z ~ N(0, I)`` and ``e ~ N(0, s2 I)``: ``E[z | x] = M^{-1} W^T (x - mu)``
-    and ``Cov[z | x] = s2 M^{-1}``, where ``M = W^T W + s2 I`` (Tipping & Bishop
-    1999, eqs. 6-7).
-
-    Parameters
-    ----------
-    centered : ndarray of shape (n, p)
-    loadings : ndarray of shape (p, k)
-    noise_variance : float
-
-    Returns
-    -------
-    mean : ndarray of shape (n, k)
-    covariance : ndarray of shape (k, k)
-    """
-    k = loadings.shape[1]
-    chol, _ = lowrank_logdet_and_factor(loadings, noise_variance)
-    mean = linalg.cho_solve((chol, True), (centered @ loadings).T).T
-    covariance = noise_variance * linalg.cho_solve((chol, True), np.eye(k))
-    return mean, covariance
-

@@ -6,9 +6,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import linalg, stats
 
-from lvm._linalg import eigh_top, flip_signs, lowrank_gaussian_logpdf, lowrank_posterior
+from lvm._linalg import eigh_top, flip_signs
+from lvm._lowrank import logpdf as lowrank_gaussian_logpdf
+from lvm._lowrank import masked_posterior
+from lvm._lowrank import posterior as lowrank_posterior
 from lvm._stats import ScatterStats, centred_scatter, masked_mean, scatter_stats
-from lvm.decomposition._ppca_kernels import masked_posterior, minka_log_evidence
+from lvm.decomposition._ppca_kernels import minka_log_evidence
 
 
 def _two_pass(X):
@@ -79,39 +82,45 @@ def test_flip_signs_makes_largest_entry_positive():
     assert rows[0, 1] == 0.9 and rows[1, 0] == 0.5
 
 
-def _lowrank_case(seed, n=30, p=6, k=2):
+def _lowrank_case(seed, n=30, p=6, k=2, diagonal=False):
     rng = np.random.default_rng(seed)
-    return rng.normal(size=(n, p)), rng.normal(size=(p, k)), 0.7
+    noise = rng.uniform(0.2, 2.0, size=p) if diagonal else 0.7
+    return rng.normal(size=(n, p)), rng.normal(size=(p, k)), noise
 
 
-def test_lowrank_logpdf_matches_dense_gaussian(seed):
-    X, W, s2 = _lowrank_case(seed)
-    dense = stats.multivariate_normal(np.zeros(6), W @ W.T + s2 * np.eye(6)).logpdf(X)
+@pytest.mark.parametrize("diagonal", [False, True])
+def test_lowrank_logpdf_matches_dense_gaussian(seed, diagonal):
+    X, W, s2 = _lowrank_case(seed, diagonal=diagonal)
+    dense = stats.multivariate_normal(np.zeros(6), W @ W.T + np.diag(np.broadcast_to(s2, 6))).logpdf(X)
     np.testing.assert_allclose(lowrank_gaussian_logpdf(X, W, s2), dense, rtol=1e-12)
 
 
-def test_lowrank_posterior_matches_explicit_inverse(seed):
-    X, W, s2 = _lowrank_case(seed)
-    M_inv = np.linalg.inv(W.T @ W + s2 * np.eye(2))
-    mean, cov = lowrank_posterior(X, W, s2)
-    np.testing.assert_allclose(mean, X @ W @ M_inv.T, rtol=1e-12)
-    np.testing.assert_allclose(cov, s2 * M_inv, rtol=1e-12)
+@pytest.mark.parametrize("diagonal", [False, True])
+def test_lowrank_posterior_matches_conditional_gaussian(seed, diagonal):
+    X, W, noise = _lowrank_case(seed, diagonal=diagonal)
+    C = W @ W.T + np.diag(np.broadcast_to(noise, 6))
+    gain = np.linalg.solve(C, W).T
+    mean, cov = lowrank_posterior(X, W, noise)
+    np.testing.assert_allclose(mean, X @ gain.T, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(cov, np.eye(2) - gain @ W, rtol=1e-10, atol=1e-13)
 
 
-def test_masked_posterior_matches_per_row_loop(seed):
-    X, W, s2 = _lowrank_case(seed)
+@pytest.mark.parametrize("diagonal", [False, True])
+def test_masked_posterior_matches_per_row_loop(seed, diagonal):
+    X, W, noise = _lowrank_case(seed, diagonal=diagonal)
     observed = np.random.default_rng(seed + 1).random(X.shape) > 0.3
     observed[0] = False  # a row with nothing observed keeps the prior
     centered = np.where(observed, X, 0.0)
-    mean, cov, logpdf = masked_posterior(centered, observed, W, s2)
+    mean, cov, logpdf = masked_posterior(centered, observed, W, noise)
+    psi = np.broadcast_to(noise, 6)
     for i in range(len(X)):
         seen = observed[i]
         Wo = W[seen]
-        M_inv = np.linalg.inv(Wo.T @ Wo + s2 * np.eye(2))
-        np.testing.assert_allclose(mean[i], M_inv @ Wo.T @ X[i, seen], rtol=1e-10, atol=1e-14)
-        np.testing.assert_allclose(cov[i], s2 * M_inv, rtol=1e-10)
-        expected = 0.0 if not seen.any() else stats.multivariate_normal(
-            np.zeros(seen.sum()), Wo @ Wo.T + s2 * np.eye(seen.sum())).logpdf(X[i, seen])
+        C = Wo @ Wo.T + np.diag(psi[seen])
+        gain = np.linalg.solve(C, Wo).T if seen.any() else np.zeros((2, 0))
+        np.testing.assert_allclose(mean[i], gain @ X[i, seen], rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(cov[i], np.eye(2) - gain @ Wo, rtol=1e-10, atol=1e-13)
+        expected = 0.0 if not seen.any() else stats.multivariate_normal(np.zeros(seen.sum()), C).logpdf(X[i, seen])
         assert logpdf[i] == pytest.approx(expected, rel=1e-10, abs=1e-12)
 
 

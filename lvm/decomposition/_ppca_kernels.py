@@ -9,7 +9,8 @@ import numpy as np
 from scipy import linalg
 from scipy.special import gammaln
 
-from .._linalg import _LOG_2PI, flip_signs, lowrank_logdet_and_factor
+from .._linalg import _LOG_2PI, flip_signs
+from .._lowrank import inner_factor
 
 
 def closed_form(values, vectors, trace, p):
@@ -62,9 +63,10 @@ def loglik_from_covariance(S, loadings, noise_variance):
     # mean variance keeps it representable for data of any magnitude.
     scale = np.trace(S) / p
     S, loadings, noise_variance = S / scale, loadings / np.sqrt(scale), noise_variance / scale
-    chol, logdet = lowrank_logdet_and_factor(loadings, noise_variance)
+    chol, logdet = inner_factor(loadings, noise_variance)
     SW = S @ loadings
-    inner = linalg.cho_solve((chol, True), loadings.T @ SW)
+    # cho_solve with M = I + W^T W / s2 gives s2 (W^T W + s2 I)^{-1}
+    inner = linalg.cho_solve((chol, True), loadings.T @ SW) / noise_variance
     trace_term = (np.trace(S) - np.trace(inner)) / noise_variance
     return -0.5 * (p * _LOG_2PI + logdet + p * np.log(scale) + trace_term)
 
@@ -85,13 +87,14 @@ def em_step_covariance(S, loadings, noise_variance):
     # The update is scale-equivariant; see loglik_from_covariance for why we rescale.
     scale = np.trace(S) / p
     S, loadings, noise_variance = S / scale, loadings / np.sqrt(scale), noise_variance / scale
-    chol, _ = lowrank_logdet_and_factor(loadings, noise_variance)
+    chol, _ = inner_factor(loadings, noise_variance)
     SW = S @ loadings
-    minv_wt_sw = linalg.cho_solve((chol, True), loadings.T @ SW)
+    # M^{-1} of the paper, M = W^T W + s2 I, is s2^{-1} times the inverse of chol's matrix
+    minv_wt_sw = linalg.cho_solve((chol, True), loadings.T @ SW) / noise_variance
     inner = minv_wt_sw.copy()
     inner[np.diag_indices(k)] += noise_variance
     new_loadings = linalg.solve(inner.T, SW.T, assume_a="gen").T
-    minv_new_wt = linalg.cho_solve((chol, True), new_loadings.T)
+    minv_new_wt = linalg.cho_solve((chol, True), new_loadings.T) / noise_variance
     new_noise = (np.trace(S) - np.einsum("ij,ji->", SW, minv_new_wt)) / p
     return new_loadings * np.sqrt(scale), float(new_noise * scale)
 
@@ -107,105 +110,6 @@ def canonical_loadings(loadings):
     canonical = left * singular
     flip_signs(canonical.T)
     return canonical
-
-
-def masked_posterior(centered, observed, loadings, noise_variance):
-    """Posterior of ``z`` and log-density of the observed entries, row by row.
-
-    For row ``n`` with observed coordinates ``O``:
-    ``M_n = W_O^T W_O + s2 I``, ``E[z] = M_n^{-1} W_O^T (x_O - mu_O)``,
-    ``Cov[z] = s2 M_n^{-1}``, and ``log N(x_O | mu_O, W_O W_O^T + s2 I)``
-    by Woodbury and the determinant lemma. All rows are handled in batched
-    ``k x k`` linear algebra.
-
-    Parameters
-    ----------
-    centered : ndarray of shape (n, p)
-        ``x - mu`` with missing entries set to 0.
-    observed : ndarray of shape (n, p), bool
-        True where the entry is observed.
-    loadings : ndarray of shape (p, k)
-    noise_variance : float
-
-    Returns
-    -------
-    mean : ndarray of shape (n, k)
-    covariance : ndarray of shape (n, k, k)
-    logpdf : ndarray of shape (n,)
-    """
-    k = loadings.shape[1]
-    weights = observed.astype(np.float64)
-    inner = np.einsum("ni,ij,ik->njk", weights, loadings, loadings)
-    inner[:, np.arange(k), np.arange(k)] += noise_variance
-    chol = np.linalg.cholesky(inner)
-    projected = centered @ loadings
-    half = np.linalg.solve(chol, projected[:, :, None])[:, :, 0]
-    inverse_chol = np.linalg.inv(chol)
-    # The full posterior covariance of every row is needed by the M-step, so
-    # the k x k inverses are formed explicitly (k is small).
-    precision_inv = np.einsum("nji,njk->nik", inverse_chol, inverse_chol)
-    mean = np.einsum("nij,nj->ni", precision_inv, projected)
-    n_observed = weights.sum(axis=1)
-    logdet = (n_observed - k) * np.log(noise_variance) + 2.0 * np.log(
-        np.diagonal(chol, axis1=1, axis2=2)
-    ).sum(axis=1)
-    quad = (np.einsum("ij,ij->i", centered, centered) - np.einsum("ij,ij->i", half, half)) / noise_variance
-    logpdf = -0.5 * (n_observed * _LOG_2PI + logdet + quad)
-    return mean, noise_variance * precision_inv, logpdf
-
-
-def em_step_missing(X0, observed, mean, loadings, noise_variance, post_mean, post_cov):
-    """One exact EM update of ``mu``, ``W`` and ``s2`` when entries are missing.
-
-    Both ``z`` and the missing entries are latent. With ``z~ = (z, 1)``, each
-    coordinate ``j`` is a regression of ``x_j`` on ``z~``:
-    ``[w_j; mu_j] = (sum_n E[z~ z~^T])^{-1} sum_n E[x_nj z~_n]`` and
-    ``s2 = sum_{n,j} E[(x_nj - w_j^T z_n - mu_j)^2] / (n p)``, where for a
-    missing ``x_nj = w_j^T z_n + mu_j + e_nj`` the expectations add
-    ``w_j^T Cov_n w_j + s2`` (Tipping & Bishop 1999, appendix; Ilin & Raiko
-    2010, section 3). The observed-data likelihood never decreases.
-
-    Parameters
-    ----------
-    X0 : ndarray of shape (n, p)
-        Data with missing entries set to 0.
-    observed : ndarray of shape (n, p), bool
-    mean : ndarray of shape (p,)
-    loadings : ndarray of shape (p, k)
-    noise_variance : float
-    post_mean : ndarray of shape (n, k)
-        ``E[z_n | x_O]`` under the current parameters.
-    post_cov : ndarray of shape (n, k, k)
-        ``Cov[z_n | x_O]``.
-
-    Returns
-    -------
-    mean : ndarray of shape (p,)
-    loadings : ndarray of shape (p, k)
-    noise_variance : float
-    """
-    n, p = X0.shape
-    k = loadings.shape[1]
-    missing = ~observed
-    filled = np.where(observed, X0, mean + post_mean @ loadings.T)
-    # sum_n over rows where x_j is missing of Cov_n: (p, k, k)
-    missing_cov = np.einsum("nj,nkl->jkl", missing.astype(np.float64), post_cov)
-    gram = np.empty((k + 1, k + 1))
-    gram[:k, :k] = post_cov.sum(axis=0) + post_mean.T @ post_mean
-    gram[:k, k] = gram[k, :k] = post_mean.sum(axis=0)
-    gram[k, k] = n
-    cross = np.empty((p, k + 1))
-    cross[:, :k] = filled.T @ post_mean + np.einsum("jkl,jl->jk", missing_cov, loadings)
-    cross[:, k] = filled.sum(axis=0)
-    solution = linalg.solve(gram, cross.T, assume_a="pos")
-    new_loadings = solution[:k].T
-    new_mean = solution[k]
-    second_moment = np.einsum("ij,ij->j", filled, filled)
-    second_moment += np.einsum("jkl,jk,jl->j", missing_cov, loadings, loadings)
-    second_moment += missing.sum(axis=0) * noise_variance
-    residual = second_moment - np.einsum("kj,jk->j", solution, cross)
-    new_noise = residual.sum() / (n * p)
-    return new_mean, new_loadings, float(new_noise)
 
 
 def minka_log_evidence(eigenvalues, n_samples):

@@ -9,8 +9,9 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from .. import _lowrank
 from .._base import LatentModel
-from .._linalg import _LOG_2PI, flip_signs, lowrank_gaussian_logpdf
+from .._linalg import _LOG_2PI, flip_signs
 from .._stats import ScatterStats, scatter_stats
 from .._summary import Summary
 from .._validation import (
@@ -379,7 +380,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         check_is_fitted(self)
         X = check_data(self, X, reset=False)
         if self.noise_variance_ > 0:
-            return lowrank_gaussian_logpdf(X - self.mean_, self._model_loadings(), self.noise_variance_)
+            return _lowrank.logpdf(X - self.mean_, self._model_loadings(), self.noise_variance_)
         # No discarded variance: the model covariance is V_k Lambda_k V_k^T,
         # which has a density only when the k components span the feature space;
         # in their basis it is a product of independent normals.

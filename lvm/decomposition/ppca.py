@@ -9,9 +9,10 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from .. import _lowrank
 from .._base import LatentModel
 from .._em import fit_em
-from .._linalg import eigh_top, flip_signs, lowrank_gaussian_logpdf, lowrank_posterior
+from .._linalg import eigh_top, flip_signs
 from .._stats import ScatterStats, masked_mean, scatter_stats
 from .._summary import Summary
 from .._validation import (
@@ -301,16 +302,16 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
 
         def e_step(params):
             centered = np.where(observed, X0 - params["mean"], 0.0)
-            post_mean, post_cov, logpdf = kernels.masked_posterior(
+            post_mean, post_cov, logpdf = _lowrank.masked_posterior(
                 centered, observed, params["loadings"], params["noise_variance"])
             return logpdf.mean(), (params, post_mean, post_cov)
 
         def m_step(stats):
             params, post_mean, post_cov = stats
-            mean, loadings, noise = kernels.em_step_missing(
+            mean, loadings, residual = _lowrank.missing_em_step(
                 X0, observed, params["mean"], params["loadings"], params["noise_variance"],
                 post_mean, post_cov)
-            return {"mean": mean, "loadings": loadings, "noise_variance": noise}
+            return {"mean": mean, "loadings": loadings, "noise_variance": float(residual.mean())}
 
         result = self._run_em(init, e_step, m_step, check_random_state(self.random_state))
         loadings = kernels.canonical_loadings(result.params["loadings"])
@@ -398,9 +399,9 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         """
         X, observed = self._data(X)
         if observed is None:
-            return Posterior(*lowrank_posterior(X - self.mean_, self._loadings(), self.noise_variance_))
+            return Posterior(*_lowrank.posterior(X - self.mean_, self._loadings(), self.noise_variance_))
         centered = np.where(observed, X - self.mean_, 0.0)
-        mean, cov, _ = kernels.masked_posterior(centered, observed, self._loadings(), self.noise_variance_)
+        mean, cov, _ = _lowrank.masked_posterior(centered, observed, self._loadings(), self.noise_variance_)
         return Posterior(mean, cov)
 
     def transform(self, X):
@@ -453,9 +454,9 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         """
         X, observed = self._data(X)
         if observed is None:
-            return lowrank_gaussian_logpdf(X - self.mean_, self._loadings(), self.noise_variance_)
+            return _lowrank.logpdf(X - self.mean_, self._loadings(), self.noise_variance_)
         centered = np.where(observed, X - self.mean_, 0.0)
-        return kernels.masked_posterior(centered, observed, self._loadings(), self.noise_variance_)[2]
+        return _lowrank.masked_posterior(centered, observed, self._loadings(), self.noise_variance_)[2]
 
     def get_covariance(self):
         """Model covariance ``C = W W^T + s2 I``.

@@ -1,0 +1,193 @@
+"""Kernels of the low-rank-plus-diagonal Gaussian shared by PPCA and factor analysis.
+
+The model is ``x = W z + mu + e`` with ``z ~ N(0, I_k)`` and
+``e ~ N(0, Psi)``, ``Psi`` diagonal: ``Psi = s2 I`` for probabilistic PCA,
+free for factor analysis. So ``x ~ N(mu, C)`` with ``C = W W^T + Psi``.
+
+Everything is computed in the ``k``-dimensional latent space: with the
+whitened loadings ``V = Psi^{-1/2} W`` and ``M = I + V^T V``,
+
+* Woodbury: ``C^{-1} = Psi^{-1/2} (I - V M^{-1} V^T) Psi^{-1/2}``;
+* determinant lemma: ``log|C| = log|Psi| + log|M|``;
+* posterior: ``z | x ~ N(M^{-1} V^T Psi^{-1/2} (x - mu), M^{-1})``.
+
+``noise`` is a scalar or a vector of shape (p,) throughout.
+"""
+
+import numpy as np
+from scipy import linalg
+
+from ._linalg import _LOG_2PI
+
+
+def _whiten(loadings, noise):
+    noise = np.broadcast_to(np.asarray(noise, dtype=np.float64), (loadings.shape[0],))
+    scale = 1.0 / np.sqrt(noise)
+    return loadings * scale[:, None], scale, noise
+
+
+def inner_factor(loadings, noise):
+    """Cholesky factor of ``M = I + W^T Psi^{-1} W`` and ``log|C|``.
+
+    Parameters
+    ----------
+    loadings : ndarray of shape (p, k)
+    noise : float or ndarray of shape (p,)
+
+    Returns
+    -------
+    chol : ndarray of shape (k, k)
+        Lower Cholesky factor of ``M``.
+    logdet : float
+        ``log|W W^T + Psi|``.
+    """
+    whitened, _, noise = _whiten(loadings, noise)
+    inner = whitened.T @ whitened
+    inner[np.diag_indices_from(inner)] += 1.0
+    chol = linalg.cholesky(inner, lower=True)
+    return chol, np.log(noise).sum() + 2.0 * np.log(np.diag(chol)).sum()
+
+
+def logpdf(centered, loadings, noise):
+    """Log-density of ``N(0, W W^T + Psi)`` at each row, in ``O(p k)`` per row.
+
+    Parameters
+    ----------
+    centered : ndarray of shape (n, p)
+        Data minus the mean.
+    loadings : ndarray of shape (p, k)
+    noise : float or ndarray of shape (p,)
+
+    Returns
+    -------
+    ndarray of shape (n,)
+    """
+    whitened, scale, _ = _whiten(loadings, noise)
+    chol, logdet = inner_factor(loadings, noise)
+    data = centered * scale
+    half = linalg.solve_triangular(chol, (data @ whitened).T, lower=True)
+    quad = np.einsum("ij,ij->i", data, data) - np.einsum("ij,ij->j", half, half)
+    return -0.5 * (centered.shape[1] * _LOG_2PI + logdet + quad)
+
+
+def posterior(centered, loadings, noise):
+    """Posterior mean and covariance of ``z`` given each row.
+
+    ``E[z | x] = M^{-1} W^T Psi^{-1} (x - mu)`` and ``Cov[z | x] = M^{-1}``
+    (Tipping & Bishop 1999, eqs. 6-7, for ``Psi = s2 I``; Rubin & Thayer 1982
+    for diagonal ``Psi``).
+
+    Parameters
+    ----------
+    centered : ndarray of shape (n, p)
+    loadings : ndarray of shape (p, k)
+    noise : float or ndarray of shape (p,)
+
+    Returns
+    -------
+    mean : ndarray of shape (n, k)
+    covariance : ndarray of shape (k, k)
+    """
+    whitened, scale, _ = _whiten(loadings, noise)
+    chol, _ = inner_factor(loadings, noise)
+    mean = linalg.cho_solve((chol, True), ((centered * scale) @ whitened).T).T
+    covariance = linalg.cho_solve((chol, True), np.eye(loadings.shape[1]))
+    return mean, covariance
+
+
+def masked_posterior(centered, observed, loadings, noise):
+    """Posterior of ``z`` and log-density of the observed entries, row by row.
+
+    For row ``n`` with observed coordinates ``O``: ``M_n = I + W_O^T Psi_O^{-1} W_O``,
+    ``E[z] = M_n^{-1} W_O^T Psi_O^{-1} (x_O - mu_O)``, ``Cov[z] = M_n^{-1}``, and
+    ``log N(x_O | mu_O, W_O W_O^T + Psi_O)``. All rows go through batched
+    ``k x k`` linear algebra; no loop over rows.
+
+    Parameters
+    ----------
+    centered : ndarray of shape (n, p)
+        ``x - mu`` with missing entries set to 0.
+    observed : ndarray of shape (n, p), bool
+        True where the entry is observed.
+    loadings : ndarray of shape (p, k)
+    noise : float or ndarray of shape (p,)
+
+    Returns
+    -------
+    mean : ndarray of shape (n, k)
+    covariance : ndarray of shape (n, k, k)
+    logpdf : ndarray of shape (n,)
+    """
+    whitened, scale, noise = _whiten(loadings, noise)
+    k = loadings.shape[1]
+    weights = observed.astype(np.float64)
+    inner = np.einsum("ni,ij,ik->njk", weights, whitened, whitened)
+    inner[:, np.arange(k), np.arange(k)] += 1.0
+    chol = np.linalg.cholesky(inner)
+    data = centered * scale
+    projected = data @ whitened
+    half = np.linalg.solve(chol, projected[:, :, None])[:, :, 0]
+    inverse_chol = np.linalg.inv(chol)
+    # The M-step needs every row's full posterior covariance, so the small
+    # k x k inverses are formed explicitly.
+    covariance = np.einsum("nji,njk->nik", inverse_chol, inverse_chol)
+    mean = np.einsum("nij,nj->ni", covariance, projected)
+    logdet = weights @ np.log(noise) + 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+    quad = np.einsum("ij,ij->i", data, data) - np.einsum("ij,ij->i", half, half)
+    logpdf = -0.5 * (weights.sum(axis=1) * _LOG_2PI + logdet + quad)
+    return mean, covariance, logpdf
+
+
+def missing_em_step(X0, observed, mean, loadings, noise, post_mean, post_cov):
+    """One exact EM update of ``mu`` and ``W`` with missing entries, and the residual variances.
+
+    Both ``z`` and the missing entries are latent. With ``z~ = (z, 1)``, each
+    coordinate is a regression of ``x_j`` on ``z~``:
+    ``[w_j; mu_j] = (sum_n E[z~ z~^T])^{-1} sum_n E[x_nj z~_n]``, and the
+    expected squared residual of coordinate ``j`` is
+    ``sum_n E[(x_nj - w_j^T z_n - mu_j)^2] / n``, where for a missing
+    ``x_nj = w_j^T z_n + mu_j + e_nj`` the expectations add
+    ``w_j^T Cov_n w_j + psi_j`` (Ilin & Raiko 2010, section 3; Tipping &
+    Bishop 1999, appendix). PPCA averages the residuals into ``s2``; factor
+    analysis keeps them as ``Psi``. The observed-data likelihood never
+    decreases.
+
+    Parameters
+    ----------
+    X0 : ndarray of shape (n, p)
+        Data with missing entries set to 0.
+    observed : ndarray of shape (n, p), bool
+    mean : ndarray of shape (p,)
+    loadings : ndarray of shape (p, k)
+    noise : float or ndarray of shape (p,)
+    post_mean : ndarray of shape (n, k)
+        ``E[z_n | x_O]`` under the current parameters.
+    post_cov : ndarray of shape (n, k, k)
+        ``Cov[z_n | x_O]``.
+
+    Returns
+    -------
+    mean : ndarray of shape (p,)
+    loadings : ndarray of shape (p, k)
+    residual_variance : ndarray of shape (p,)
+    """
+    n, p = X0.shape
+    k = loadings.shape[1]
+    noise = np.broadcast_to(np.asarray(noise, dtype=np.float64), (p,))
+    missing = ~observed
+    filled = np.where(observed, X0, mean + post_mean @ loadings.T)
+    # sum over the rows where x_j is missing of Cov_n: (p, k, k)
+    missing_cov = np.einsum("nj,nkl->jkl", missing.astype(np.float64), post_cov)
+    gram = np.empty((k + 1, k + 1))
+    gram[:k, :k] = post_cov.sum(axis=0) + post_mean.T @ post_mean
+    gram[:k, k] = gram[k, :k] = post_mean.sum(axis=0)
+    gram[k, k] = n
+    cross = np.empty((p, k + 1))
+    cross[:, :k] = filled.T @ post_mean + np.einsum("jkl,jl->jk", missing_cov, loadings)
+    cross[:, k] = filled.sum(axis=0)
+    solution = linalg.solve(gram, cross.T, assume_a="pos")
+    second_moment = np.einsum("ij,ij->j", filled, filled)
+    second_moment += np.einsum("jkl,jk,jl->j", missing_cov, loadings, loadings)
+    second_moment += missing.sum(axis=0) * noise
+    residual = second_moment - np.einsum("kj,jk->j", solution, cross)
+    return solution[k], solution[:k].T, residual / n
