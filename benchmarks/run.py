@@ -26,7 +26,9 @@ Each model family is one ``bench_<family>`` function registered in ``FAMILIES``.
 import argparse
 import datetime
 import gc
+import os
 import platform
+import subprocess
 import sys
 import time
 
@@ -55,23 +57,40 @@ ROUNDOFF_DEG = 1e-8
 
 
 def blas_report():
-    """One line per BLAS/OpenMP library loaded, with its thread count."""
+    """One line per BLAS/OpenMP library loaded (threadpoolctl), with its thread count."""
     lines = []
     for info in threadpool_info():
-        name = info.get("internal_api", info.get("user_api"))
-        lines.append(
-            f"{info['user_api']}: {name} {info.get('version') or ''} "
-            f"({info.get('prefix', '')}, {info.get('architecture') or info.get('threading_layer') or ''}), "
-            f"{info['num_threads']} threads"
-        )
+        path = info.get("filepath", "")
+        owners = {"numpy": "numpy", "scipy": "scipy", "scikit_learn": "scikit-learn",
+                  "sklearn": "scikit-learn"}
+        owner = next((name for key, name in owners.items()
+                      if f"/{key}." in path or f"/{key}/" in path), os.path.basename(path))
+        details = [str(info[key]) for key in ("version", "architecture", "threading_layer")
+                   if info.get(key)]
+        lines.append(f"{info['user_api']} of {owner}: {info.get('internal_api')}"
+                     + (f" {', '.join(details)}" if details else "")
+                     + f"; threads: {info['num_threads']}")
     return lines
 
 
+def _git_commit():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        out = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
 def environment_header():
+    commit = _git_commit()
     return [
         f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
-        f"scikit-learn {sklearn.__version__}, lvm {lvm.__version__}",
-        f"machine: {platform.machine()}, {platform.system()} {platform.release()}",
+        f"scikit-learn {sklearn.__version__}, lvm {lvm.__version__}"
+        + (f" (commit {commit})" if commit else ""),
+        f"machine: {platform.machine()}, {os.cpu_count()} logical CPUs, "
+        f"{platform.system()} {platform.release()}",
         *blas_report(),
     ]
 
@@ -139,11 +158,16 @@ def median_time(times, name):
     return float(np.median(list(times[name].values())))
 
 
+def paired_ratios(times, a, b):
+    """Ratios ``time_a / time_b`` of the rounds in which both ran."""
+    rounds = sorted(set(times[a]) & set(times[b]))
+    return np.array([times[a][r] / times[b][r] for r in rounds])
+
+
 def paired_ratio(times, a, b):
     """Median over shared rounds of ``time_a / time_b``, and the number of rounds."""
-    rounds = sorted(set(times[a]) & set(times[b]))
-    ratios = [times[a][r] / times[b][r] for r in rounds]
-    return float(np.median(ratios)), len(rounds)
+    ratios = paired_ratios(times, a, b)
+    return float(np.median(ratios)), len(ratios)
 
 
 # ---------------------------------------------------------------------------
@@ -268,12 +292,14 @@ def _bench_pca_case(label, X, k, repeats, with_floor):
     ratio_rows = []
     ratios = {}
     for a, b in pairs:
-        value, m = paired_ratio(times, a, b)
-        ratios[a, b] = value
-        ratio_rows.append([f"{a} / {b}", f"{value:.3f}", m])
-    lines += ["", f"Median of paired ratios (sklearn's fastest here: {sk_fastest}; "
-                  f"fastest exact: {sk_fastest_exact}):", ""]
-    lines += md_table(["pairing", "median ratio", "rounds"], ratio_rows)
+        values = paired_ratios(times, a, b)
+        ratios[a, b] = float(np.median(values))
+        low, high = np.quantile(values, [0.25, 0.75])
+        ratio_rows.append([f"{a} / {b}", f"{ratios[a, b]:.3f}", f"{low:.3f} – {high:.3f}",
+                           len(values)])
+    lines += ["", f"Paired ratios, time of the first over time of the second in the same round "
+                  f"(sklearn's fastest here: {sk_fastest}; fastest exact: {sk_fastest_exact}):", ""]
+    lines += md_table(["pairing", "median ratio", "quartiles", "rounds"], ratio_rows)
     info = {"times": times, "acc": acc, "ratios": ratios, "sk_fastest": sk_fastest,
             "sk_fastest_exact": sk_fastest_exact}
     return lines, info

@@ -4,10 +4,11 @@ PCA, probabilistic PCA, factor analysis and Gaussian mixtures fitted with EM,
 with a shared scikit-learn compatible contract.
 """
 
-from . import datasets, plot
+from . import datasets, factor, plot
 from ._base import LatentModel
 from ._version import __version__
 from .decomposition import PCA, PPCA
+from .factor import FactorAnalysis
 from .io import load
 
-__all__ = ["PCA", "PPCA", "LatentModel", "__version__", "datasets", "load", "plot"]
+__all__ = ["FactorAnalysis", "PCA", "PPCA", "LatentModel", "__version__", "datasets", "factor", "load", "plot"]

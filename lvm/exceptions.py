@@ -9,6 +9,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 __all__ = [
     "ConvergenceWarning",
+    "HeywoodCaseWarning",
     "LikelihoodDecreaseWarning",
     "ModelFileError",
     "NotFittedError",
@@ -26,3 +27,11 @@ class LikelihoodDecreaseWarning(RuntimeWarning):
 
 class ModelFileError(ValueError):
     """A saved model file is missing, truncated, altered or of another version."""
+
+
+class HeywoodCaseWarning(RuntimeWarning):
+    """A uniqueness reached its floor: the variable is (almost) fully explained by the factors.
+
+    Such a Heywood case (Heywood 1931) often means too many factors, too few
+    observations, or a variable nearly duplicated by another.
+    """

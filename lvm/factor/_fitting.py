@@ -241,7 +241,9 @@ def fit_principal_axis(R, k, *, tol=1e-9, max_iter=1000):
     communality = smc(R)
     reduced = R.copy()
     converged = False
-    for n_iter in range(1, max_iter + 1):
+    n_iter = 0
+    while n_iter < max_iter:
+        n_iter += 1
         reduced[np.diag_indices_from(reduced)] = communality
         values, vectors = linalg.eigh(reduced)
         loadings = vectors[:, ::-1][:, :k] * np.sqrt(np.maximum(values[::-1][:k], 0.0))
