@@ -44,6 +44,8 @@ import lvm
 # Contenders faster than this (fastest call of the first rounds) get more rounds.
 FAST_SECONDS = 0.25
 FAST_EXTRA = 2
+# Rounds always run, whatever the time budget (--budget).
+MIN_ROUNDS = 5
 
 # "Equal accuracy": an error at most EQUAL_SLACK times the other one, or below
 # these round-off levels.
@@ -126,7 +128,7 @@ def _timed(fn):
     return time.perf_counter() - start
 
 
-def time_interleaved(contenders, repeats):
+def time_interleaved(contenders, repeats, budget=None):
     """Run every contender once per round, alternating the order; return times per round.
 
     Parameters
@@ -134,6 +136,9 @@ def time_interleaved(contenders, repeats):
     contenders : dict name -> callable
     repeats : int
         Rounds in which every contender runs.
+    budget : float, optional
+        Seconds after which no new round is started once ``MIN_ROUNDS`` are done
+        (the extra rounds of the fast contenders are then skipped too).
 
     Returns
     -------
@@ -141,13 +146,23 @@ def time_interleaved(contenders, repeats):
     """
     names = list(contenders)
     times = {name: {} for name in names}
+    started = time.perf_counter()
+
+    def over_budget(done):
+        return budget is not None and done >= MIN_ROUNDS and time.perf_counter() - started > budget
+
     for r in range(repeats):
+        if over_budget(r):
+            return times
         order = names if r % 2 == 0 else names[::-1]
         for name in order:
             times[name][r] = _timed(contenders[name])
+    repeats = len(times[names[0]])
     fast = [name for name in names if min(times[name].values()) < FAST_SECONDS]
     if len(fast) >= 2:
         for r in range(repeats, repeats * (1 + FAST_EXTRA)):
+            if over_budget(r):
+                break
             order = fast if r % 2 == 0 else fast[::-1]
             for name in order:
                 times[name][r] = _timed(contenders[name])
@@ -246,7 +261,7 @@ def _pca_contenders(X, k, with_floor):
     return contenders
 
 
-def _bench_pca_case(label, X, k, repeats, with_floor):
+def _bench_pca_case(label, X, k, repeats, with_floor, budget):
     n, p = X.shape
     print(f"\n[pca/{label}] {n} x {p}, k = {k}: exact reference ...", file=sys.stderr, flush=True)
     reference = exact_pca(X, k)
@@ -264,7 +279,7 @@ def _bench_pca_case(label, X, k, repeats, with_floor):
             solvers[name] = model.solver_
 
     print(f"[pca/{label}] timing {repeats} interleaved rounds ...", file=sys.stderr, flush=True)
-    times = time_interleaved({name: entry[0] for name, entry in contenders.items()}, repeats)
+    times = time_interleaved({name: entry[0] for name, entry in contenders.items()}, repeats, budget)
 
     rows = []
     for name, (_, exact, note) in contenders.items():
@@ -312,13 +327,13 @@ def bench_pca(args):
     lines, targets = [], []
 
     X = make_lowrank(200_000, 100, seed=0)
-    case_lines, tall = _bench_pca_case("tall", X, k, repeats, with_floor=True)
+    case_lines, tall = _bench_pca_case("tall", X, k, repeats, with_floor=True, budget=args.budget)
     lines += case_lines
     del X
     gc.collect()
 
     X = make_lowrank(2_000, 2_000, seed=1)
-    case_lines, wide = _bench_pca_case("wide", X, k, repeats, with_floor=False)
+    case_lines, wide = _bench_pca_case("wide", X, k, repeats, with_floor=False, budget=args.budget)
     lines += ["", *case_lines]
     del X
 
@@ -350,12 +365,17 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=7,
                         help="interleaved rounds per data set (default: 7; fast contenders get "
                              f"{1 + FAST_EXTRA}x as many)")
+    parser.add_argument("--budget", type=float, default=90.0,
+                        help="seconds of timing per data set after which no new round starts, once "
+                             f"{MIN_ROUNDS} rounds are done (default: 90; 0 for no limit)")
     parser.add_argument("--threads", type=int, default=None,
                         help="limit BLAS threads (default: leave as loaded)")
     parser.add_argument("--markdown", metavar="PATH", help="also write the Markdown tables to PATH")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    if not args.budget:
+        args.budget = None
     unknown = [f for f in args.families if f not in FAMILIES]
     if unknown:
         parser.error(f"unknown model family {unknown}; choose among {', '.join(FAMILIES)}")

@@ -20,6 +20,9 @@ _LOG_2PI = np.log(2.0 * np.pi)
 # Lower bound of a uniqueness on the correlation scale, as R's factanal and
 # psych::fa use: a smaller one is a Heywood case, reported to the user.
 UNIQUENESS_FLOOR = 0.005
+# L-BFGS-B stops on the gradient (tol); this relative change of the objective,
+# a few ulps, only ends runs whose gradient round-off will not let it reach tol.
+_FTOL = 10 * np.finfo(np.float64).eps
 
 
 def smc(R):
@@ -95,7 +98,7 @@ def ml_gradient(psi, R, k):
     return (np.sum(loadings**2, axis=1) + psi - np.diag(R)) / psi**2
 
 
-def fit_ml_quasi_newton(R, k, *, start=None, tol=1e-10, max_iter=1000, lower=UNIQUENESS_FLOOR):
+def fit_ml_quasi_newton(R, k, *, start=None, tol=1e-9, max_iter=1000, lower=UNIQUENESS_FLOOR):
     """Maximum likelihood by L-BFGS-B on the uniquenesses, as R's ``factanal`` does.
 
     Parameters
@@ -107,7 +110,7 @@ def fit_ml_quasi_newton(R, k, *, start=None, tol=1e-10, max_iter=1000, lower=UNI
     start : ndarray of shape (p,), optional
         Starting uniquenesses; :func:`ml_start` by default.
     tol : float
-        Relative change of the objective at which L-BFGS-B stops.
+        Norm of the projected gradient at which L-BFGS-B stops.
     max_iter : int
         Most iterations.
     lower : float
@@ -123,7 +126,7 @@ def fit_ml_quasi_newton(R, k, *, start=None, tol=1e-10, max_iter=1000, lower=UNI
     result = optimize.minimize(
         ml_objective, np.clip(start, lower, 1.0), args=(R, k), jac=ml_gradient, method="L-BFGS-B",
         bounds=[(lower, 1.0)] * p,
-        options={"ftol": tol, "gtol": 1e-12, "maxiter": max_iter, "maxcor": 20},
+        options={"ftol": _FTOL, "gtol": tol, "maxiter": max_iter, "maxcor": 20},
     )
     psi = result.x
     return {
@@ -199,7 +202,7 @@ def uls_gradient(psi, R, k):
     return np.sum(loadings**2, axis=1) + psi - np.diag(R)
 
 
-def fit_minres(R, k, *, tol=1e-12, max_iter=1000, lower=UNIQUENESS_FLOOR):
+def fit_minres(R, k, *, tol=1e-9, max_iter=1000, lower=UNIQUENESS_FLOOR):
     """Minimum residual (unweighted least squares) fit, as ``psych::fa(fm="minres")``.
 
     Minimises :func:`uls_objective` by L-BFGS-B from ``Psi = 1 - smc``.
@@ -213,7 +216,7 @@ def fit_minres(R, k, *, tol=1e-12, max_iter=1000, lower=UNIQUENESS_FLOOR):
     start = np.clip(np.diag(R) - smc(R), lower, 1.0)
     result = optimize.minimize(
         uls_objective, start, args=(R, k), jac=uls_gradient, method="L-BFGS-B",
-        bounds=[(lower, 1.0)] * p, options={"ftol": tol, "gtol": 1e-12, "maxiter": max_iter},
+        bounds=[(lower, 1.0)] * p, options={"ftol": _FTOL, "gtol": tol, "maxiter": max_iter},
     )
     loadings = uls_loadings(result.x, R, k)
     return {

@@ -68,9 +68,10 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
     missing : {"error", "em"}, default="error"
         ``"em"`` accepts NaN and fits the exact maximum-likelihood model of the
         observed entries (full-information ML) by EM.
-    tol : float, default=1e-10
-        Convergence tolerance: relative change of the objective for L-BFGS-B,
-        change of the mean log-likelihood per sample for EM.
+    tol : float, default=1e-9
+        Convergence tolerance: norm of the projected gradient of the objective
+        for L-BFGS-B (ML and minres), change of the mean log-likelihood per
+        sample for EM, largest change of a communality for principal axis.
     max_iter : int, default=10000
         Most iterations.
     callback : callable or None, default=None
@@ -179,7 +180,7 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
     }
 
     def __init__(self, n_factors=1, *, method="ml", rotation=None, normalize=None, solver="lbfgs",
-                 scores="regression", missing="error", tol=1e-10, max_iter=10000, callback=None, verbose=0):
+                 scores="regression", missing="error", tol=1e-9, max_iter=10000, callback=None, verbose=0):
         self.n_factors = n_factors
         self.method = method
         self.rotation = rotation

@@ -30,7 +30,7 @@ _GPA_MAX_ITER = 2000
 ORTHOGONAL = ("varimax", "quartimax", "equamax")
 OBLIQUE = ("promax", "oblimin", "quartimin", "geomin")
 # Kaiser normalisation by default exactly where R applies it.
-_R_NORMALIZES = {"varimax": True, "promax": True, "quartimax": False, "equamax": False,
+_R_NORMALIZES = {"varimax": True, "promax": False, "quartimax": False, "equamax": False,
                  "oblimin": False, "quartimin": False, "geomin": False}
 
 
@@ -98,7 +98,7 @@ def _gpa(A, method, gamma, delta):
     raise ValueError(f"unknown rotation {method!r}")
 
 
-def promax(A, power=4):
+def promax(A, power=4, normalize=False):
     """Promax rotation exactly as R's ``stats::promax`` defines it (Hendrickson & White 1964).
 
     1. ``V = varimax(A)`` with Kaiser normalisation;
@@ -107,7 +107,10 @@ def promax(A, power=4):
        ``sqrt(diag((U^T U)^{-1}))``;
     4. loadings ``V U``, rotation matrix ``T_varimax U``.
 
-    statsmodels' ``promax`` normalises differently; this is R's definition.
+    With ``normalize=True`` the rows of ``A`` are scaled to unit length before
+    all four steps and back after, which is what ``psych::fa(rotate="promax")``
+    does (``kaiser(f, rotate = "Promax")``). statsmodels' ``promax`` is a third
+    variant; these are R's.
 
     Parameters
     ----------
@@ -115,18 +118,21 @@ def promax(A, power=4):
         Unrotated loadings.
     power : int, default=4
         Power of the target (R's ``m``).
+    normalize : bool, default=False
+        Kaiser normalisation around the whole rotation (psych's variant).
 
     Returns
     -------
     Rotation
     """
-    varimax = rotate(A, "varimax", normalize=True)
+    norms = np.sqrt(np.sum(A**2, axis=1)) if normalize else np.ones(len(A))
+    varimax = rotate(A / norms[:, None], "varimax", normalize=True)
     V = varimax.loadings
     target = V * np.abs(V) ** (power - 1)
     U = linalg.lstsq(V, target)[0]
     U = U * np.sqrt(np.diag(linalg.inv(U.T @ U)))
     T = varimax.rotation_matrix @ U
-    return Rotation(V @ U, T, linalg.inv(T.T @ T))
+    return Rotation((V @ U) * norms[:, None], T, linalg.inv(T.T @ T))
 
 
 def rotate(A, method, *, normalize=None, gamma=0.0, delta=0.01, power=4):
@@ -144,7 +150,9 @@ def rotate(A, method, *, normalize=None, gamma=0.0, delta=0.01, power=4):
     normalize : bool or None, default=None
         Kaiser normalisation: rotate the rows of ``A`` scaled to unit length,
         then scale back. None does what R does for ``method``: on for varimax
-        and promax (``stats``), off for the GPArotation criteria.
+        (``stats::varimax``), off for the GPArotation criteria, and for promax
+        ``stats::promax`` (whose varimax step normalises); True for promax is
+        ``psych::fa``'s variant, see :func:`promax`.
     gamma : float, default=0.0
         Oblimin parameter.
     delta : float, default=0.01
@@ -159,7 +167,7 @@ def rotate(A, method, *, normalize=None, gamma=0.0, delta=0.01, power=4):
     A = np.asarray(A, dtype=np.float64)
     k = A.shape[1]
     if method == "promax":
-        return promax(A, power)
+        return promax(A, power, normalize=bool(normalize))
     if k < 2:
         return Rotation(A.copy(), np.eye(k), np.eye(k))
     if normalize is None:

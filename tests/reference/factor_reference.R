@@ -2,9 +2,9 @@
 #
 # Run from the repository root:
 #
-#     Rscript tests/reference/factor_reference.R
+#     Rscript tests/reference/factor_reference.R [JSON path [text path]]
 #
-# It writes, next to this script,
+# By default it writes, next to this script,
 #
 #   factor_reference.json     the reference values described below
 #   factanal_ability_cov.txt  the printed factanal() output of the example in
@@ -42,7 +42,12 @@
 #   factanal_hs      stats::factanal(hs9, factors = 3) with rotation "none",
 #                    "varimax", "promax": the same items plus rotmat; Bartlett
 #                    correction factor; a tightly converged fit; regression
-#                    and Bartlett scores (301 x 3) of the varimax fit.
+#                    and Bartlett scores (301 x 3) of the varimax fit; the raw
+#                    unrotated loadings that factanal hands to the rotation
+#                    ("unrotated_as_passed_to_rotation") and, per rotation,
+#                    "rotmat_relation" (how rotmat maps them to the returned,
+#                    sorted and sign-flipped loadings). factanal_ability's
+#                    2-factor fits carry the same two items.
 #   stats_rotations  rotations applied to the unrotated HS 3-factor loadings
 #                    ("input_loadings" = factanal_hs$none$loadings):
 #                    stats::varimax (eps 1e-5 and 1e-12, normalize TRUE and
@@ -50,7 +55,8 @@
 #                    quartimax, oblimin (quartimin, gam = 0), geominQ
 #                    (delta = 0.01), GPFoblq(method = "oblimin"), each with
 #                    normalize = FALSE and TRUE where it matters, identity start;
-#                    and "tight" versions (eps = 1e-12) of the GPA rotations.
+#                    and "tight" versions (eps = 1e-7; 1e-8 is not reached
+#                    in double precision) of the GPA rotations.
 #                    Items: loadings, rotmat or Th, Phi (oblique), f (criterion
 #                    value), convergence, iterations.
 #   psych_fa         psych::fa on hs9 (nfactors = 3, fm "minres"/"ml",
@@ -107,8 +113,15 @@ here <- if (length(script_file) == 1L) {
 }
 root <- normalizePath(file.path(here, "..", ".."))
 data_dir <- file.path(root, "lvm", "datasets", "data")
-out_json <- file.path(here, "factor_reference.json")
-out_txt <- file.path(here, "factanal_ability_cov.txt")
+# Optional arguments: the JSON path, then the text path (by default both go
+# next to this script; given only a JSON path, the text goes next to it).
+out_args <- commandArgs(trailingOnly = TRUE)
+out_json <- if (length(out_args) >= 1L) out_args[[1L]] else file.path(here, "factor_reference.json")
+out_txt <- if (length(out_args) >= 2L) {
+  out_args[[2L]]
+} else {
+  file.path(dirname(out_json), "factanal_ability_cov.txt")
+}
 
 SEED <- 20240601L
 
@@ -344,13 +357,51 @@ factanal_hs$scores <- list(
     "stats::promax does not); Bartlett: t(solve(t(Lambda / psi) %*% Lambda,",
     "t(Lambda / psi) %*% t(zz)))")
 )
-# factanal sorts the columns (decreasing sum of squares) and flips their signs
-# (positive column sums) AFTER rotating, but returns the rotation's rotmat
-# unchanged; record whether loadings == unrotated %*% rotmat holds as is.
+# factanal rotates the loadings exactly as factanal.fit.mle returns them
+# (columns in eigenvalue order, signs as eigen() gives them), and only then
+# sorts the columns (decreasing sum of squares) and flips their signs
+# (positive column sums), leaving rotmat as the rotation returned it. So
+# rotmat applies to those raw loadings, not to the sorted "none" loadings.
+# They are captured here by a pass-through "rotation".
+capture_rotation <- function(L) {
+  .captured_loadings <<- unclass(L)
+  list(loadings = L, rotmat = diag(ncol(L)))
+}
+raw_unrotated <- function(code) {
+  .captured_loadings <<- NULL
+  eval(parse(text = code), envir = globalenv())
+  .captured_loadings
+}
+rotmat_relation <- function(entry_fit, raw, sorted_none) {
+  fit <- entry_fit
+  A <- raw %*% fit$rotmat
+  ord <- order(-colSums(A^2))
+  B <- A[, ord, drop = FALSE]
+  sgn <- ifelse(colSums(B) < 0, -1, 1)
+  B <- sweep(B, 2L, sgn, "*")
+  list(
+    column_order = I(ord),
+    column_signs = I(sgn),
+    max_abs_diff = max(abs(B - unclass(fit$loadings))),
+    max_abs_diff_sorted_none_times_rotmat = max(abs(sorted_none %*% fit$rotmat - unclass(fit$loadings))),
+    definition = paste(
+      "loadings[, j] == column_signs[j] * (unrotated_as_passed_to_rotation %*% rotmat)[, column_order[j]];",
+      "max_abs_diff_sorted_none_times_rotmat is the same comparison with the sorted rotation = \"none\" loadings in place of the raw ones (not an identity in general)")
+  )
+}
+
+raw_hs <- raw_unrotated("factanal(hs9, factors = 3, rotation = \"capture_rotation\")")
+factanal_hs$unrotated_as_passed_to_rotation <- M(raw_hs)
 for (rot in c("varimax", "promax")) {
   fit <- run(sprintf("factanal(hs9, factors = 3, rotation = \"%s\")", rot))$value
-  d <- unclass(hs_none$loadings) %*% fit$rotmat - unclass(fit$loadings)
-  factanal_hs[[rot]]$max_abs_diff_loadings_vs_none_times_rotmat <- max(abs(d))
+  factanal_hs[[rot]]$rotmat_relation <- rotmat_relation(fit, raw_hs, unclass(hs_none$loadings))
+}
+raw_ab <- raw_unrotated("factanal(factors = 2, covmat = ability, rotation = \"capture_rotation\")")
+ab_none <- run("factanal(factors = 2, covmat = ability, rotation = \"none\")")$value
+factanal_ability$factors_2$unrotated_as_passed_to_rotation <- M(raw_ab)
+for (rot in c("varimax", "promax")) {
+  fit <- run(sprintf("factanal(factors = 2, covmat = ability, rotation = \"%s\")", rot))$value
+  factanal_ability$factors_2[[rot]]$rotmat_relation <- rotmat_relation(fit, raw_ab, unclass(ab_none$loadings))
 }
 
 # ------------------------------------------------------- stats_rotations ----
@@ -411,13 +462,14 @@ stats_rotations <- list(
   GPA_geominQ_normalized = gpa_rot("GPArotation::geominQ(L0, Tmat = diag(3), delta = 0.01, normalize = TRUE)"),
   GPFoblq_oblimin = gpa_rot("GPArotation::GPFoblq(L0, Tmat = diag(3), normalize = FALSE, method = \"oblimin\", methodArgs = list(gam = 0))"),
   GPFoblq_oblimin_normalized = gpa_rot("GPArotation::GPFoblq(L0, Tmat = diag(3), normalize = TRUE, method = \"oblimin\", methodArgs = list(gam = 0))"),
-  GPA_Varimax_tight = gpa_rot("GPArotation::Varimax(L0, Tmat = diag(3), eps = 1e-12, maxit = 100000)"),
-  GPA_Varimax_normalized_tight = gpa_rot("GPArotation::Varimax(L0, Tmat = diag(3), normalize = TRUE, eps = 1e-12, maxit = 100000)"),
-  GPA_quartimax_tight = gpa_rot("GPArotation::quartimax(L0, Tmat = diag(3), eps = 1e-12, maxit = 100000)"),
-  GPA_oblimin_tight = gpa_rot("GPArotation::oblimin(L0, Tmat = diag(3), gam = 0, eps = 1e-12, maxit = 100000)"),
-  GPA_oblimin_normalized_tight = gpa_rot("GPArotation::oblimin(L0, Tmat = diag(3), gam = 0, normalize = TRUE, eps = 1e-12, maxit = 100000)"),
-  GPA_geominQ_tight = gpa_rot("GPArotation::geominQ(L0, Tmat = diag(3), delta = 0.01, eps = 1e-12, maxit = 100000)"),
-  GPA_geominQ_normalized_tight = gpa_rot("GPArotation::geominQ(L0, Tmat = diag(3), delta = 0.01, normalize = TRUE, eps = 1e-12, maxit = 100000)")
+  GPA_Varimax_tight = gpa_rot("GPArotation::Varimax(L0, Tmat = diag(3), eps = 1e-7, maxit = 10000)"),
+  GPA_Varimax_normalized_tight = gpa_rot("GPArotation::Varimax(L0, Tmat = diag(3), normalize = TRUE, eps = 1e-7, maxit = 10000)"),
+  GPA_quartimax_tight = gpa_rot("GPArotation::quartimax(L0, Tmat = diag(3), eps = 1e-7, maxit = 10000)"),
+  GPA_quartimax_normalized_tight = gpa_rot("GPArotation::quartimax(L0, Tmat = diag(3), normalize = TRUE, eps = 1e-7, maxit = 10000)"),
+  GPA_oblimin_tight = gpa_rot("GPArotation::oblimin(L0, Tmat = diag(3), gam = 0, eps = 1e-7, maxit = 10000)"),
+  GPA_oblimin_normalized_tight = gpa_rot("GPArotation::oblimin(L0, Tmat = diag(3), gam = 0, normalize = TRUE, eps = 1e-7, maxit = 10000)"),
+  GPA_geominQ_tight = gpa_rot("GPArotation::geominQ(L0, Tmat = diag(3), delta = 0.01, eps = 1e-7, maxit = 10000)"),
+  GPA_geominQ_normalized_tight = gpa_rot("GPArotation::geominQ(L0, Tmat = diag(3), delta = 0.01, normalize = TRUE, eps = 1e-7, maxit = 10000)")
 )
 
 # -------------------------------------------------------------- psych_fa ----
@@ -559,11 +611,12 @@ lavaan_items <- function(code, seed = NULL) {
     messages = r$messages
   )
   if (!is.null(est$nu)) out$nu <- V(setNames(drop(est$nu), rownames(est$nu)))
-  out
+  list(items = out, model = m)
 }
 
-hs_lav_none <- lavaan_items("lavaan::efa(data = hs9, nfactors = 3, rotation = \"none\")")
-m_hs <- lavaan::efa(data = hs9, nfactors = 3, rotation = "none")[[1L]]
+res <- lavaan_items("lavaan::efa(data = hs9, nfactors = 3, rotation = \"none\")")
+hs_lav_none <- res$items
+m_hs <- res$model
 est_hs <- lavaan::lavInspect(m_hs, "est")
 hs_lav_none$sample_cov_n_denominator <- M(lavaan::lavInspect(m_hs, "sampstat")$cov)
 hs_lav_none$lambda_canonical <- M(canonical_loadings(est_hs$lambda, diag(est_hs$theta)))
@@ -572,7 +625,7 @@ hs_lav_none$uniquenesses_standardized <- V(diag(est_hs$theta) / diag(lavaan::lav
 lavaan_hs <- list(
   n = nrow(hs9),
   none = hs_lav_none,
-  geomin = lavaan_items("lavaan::efa(data = hs9, nfactors = 3, rotation = \"geomin\")", seed = SEED),
+  geomin = lavaan_items("lavaan::efa(data = hs9, nfactors = 3, rotation = \"geomin\")", seed = SEED)$items,
   notes = I(c(
     "rotation = \"none\" is allowed by lavaan::efa(); the loadings are then in echelon form (lambda[i, j] = 0 for j > i), psi = I.",
     "lambda_canonical is derived in R from that solution: lambda %*% eigenvectors of t(lambda) %*% diag(1/theta) %*% lambda (decreasing), columns with positive sums.",
@@ -581,8 +634,9 @@ lavaan_hs <- list(
   ))
 )
 
-bfi_none <- lavaan_items("lavaan::efa(data = bfi25, nfactors = 5, missing = \"ml\", rotation = \"none\")")
-m_bfi <- lavaan::efa(data = bfi25, nfactors = 5, missing = "ml", rotation = "none")[[1L]]
+res <- lavaan_items("lavaan::efa(data = bfi25, nfactors = 5, missing = \"ml\", rotation = \"none\")")
+bfi_none <- res$items
+m_bfi <- res$model
 est_bfi <- lavaan::lavInspect(m_bfi, "est")
 h1 <- lavaan::lavInspect(m_bfi, "sampstat.h1")
 bfi_none$lambda_canonical <- M(canonical_loadings(est_bfi$lambda, diag(est_bfi$theta)))
