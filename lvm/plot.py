@@ -151,3 +151,33 @@ def compression_curve(ks, errors, ax=None, label=None):
     if label is not None:
         ax.legend(frameon=False)
     return ax
+
+
+def parallel_analysis(result, ax=None):
+    """Draw observed against random eigenvalues, the scree of a parallel analysis.
+
+    Parameters
+    ----------
+    result : lvm.factor.selection.ParallelAnalysis
+        What :func:`lvm.factor.parallel_analysis` returned.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+    """
+    ax = _axes(ax, figsize=(6, 4))
+    table = result.table
+    position = table.index.to_numpy()
+    ax.plot(position, table["pc_observed"], "o-", color="tab:blue", label="components, data")
+    ax.plot(position, table["pc_random"], "--", color="tab:blue", label="components, random")
+    ax.plot(position, table["fa_observed"], "s-", color="tab:orange", label="factors, data")
+    ax.plot(position, table["fa_random"], "--", color="tab:orange", label="factors, random")
+    ax.axhline(0.0, color="grey", linewidth=0.5)
+    ax.set_xlabel("position")
+    ax.set_ylabel("eigenvalue")
+    ax.set_title(f"Parallel analysis: {result.n_factors} factor(s), {result.n_components} component(s)")
+    ax.legend(frameon=False)
+    return ax

@@ -34,7 +34,7 @@ ESTIMATORS = _public_estimators()
 def test_discovery_finds_the_models():
     # Guards the discovery itself: an empty or shrunken list would make the
     # parametrised checks below pass vacuously.
-    assert {lvm.PCA, lvm.PPCA} <= set(ESTIMATORS)
+    assert {lvm.PCA, lvm.PPCA, lvm.FactorAnalysis} <= set(ESTIMATORS)
     assert lvm.LatentModel not in ESTIMATORS
 
 
@@ -45,7 +45,7 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("estimator", [lvm.PCA(), lvm.PPCA()], ids=lambda est: type(est).__name__)
+@pytest.mark.parametrize("estimator", [cls() for cls in ESTIMATORS], ids=lambda est: type(est).__name__)
 def test_check_estimator_passes(estimator):
     # The whole suite in one call, as a user running check_estimator sees it.
     check_estimator(estimator)

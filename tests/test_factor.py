@@ -268,3 +268,21 @@ def test_minres_gradient_matches_finite_differences(seed):
 def test_invalid_input_is_named(kwargs, X, match):
     with pytest.raises(ValueError, match=match):
         lvm.FactorAnalysis(**kwargs).fit(X)
+
+
+def test_parallel_analysis_finds_the_planted_factors(seed):
+    X, _ = factor_data(np.random.default_rng(seed), 600, 12, 3)
+    result = lvm.factor.parallel_analysis(X, random_state=seed)
+    assert result.n_factors == 3 and result.n_components == 3
+    assert list(result.table.columns) == ["pc_observed", "pc_random", "fa_observed", "fa_random"]
+    noise = lvm.factor.parallel_analysis(np.random.default_rng(seed).normal(size=(600, 12)), random_state=seed)
+    assert noise.n_factors <= 1 and noise.n_components <= 1
+    again = lvm.factor.parallel_analysis(X, random_state=seed)
+    pd.testing.assert_frame_equal(again.table, result.table)
+
+
+def test_parallel_analysis_on_holzinger_swineford_suggests_three():
+    result = lvm.factor.parallel_analysis(lvm.datasets.load_holzinger_swineford(tests_only=True),
+                                          n_iter=50, quantile=0.95, random_state=0)
+    assert result.n_factors == 3
+    assert "suggests 3 factor(s)" in str(result)

@@ -31,6 +31,11 @@ FITS = {
     "ppca_mle": lambda s: lvm.PPCA("mle").fit(_data(s)),
     "ppca_missing": lambda s: lvm.PPCA(2, missing="em", tol=1e-4).fit(_missing(s)),
     "ppca_dataframe": lambda s: lvm.PPCA(2).fit(pd.DataFrame(_data(s), columns=list("abcdef"))),
+    "fa": lambda s: lvm.FactorAnalysis(2).fit(_data(s)),
+    "fa_oblimin_dataframe": lambda s: lvm.FactorAnalysis(2, rotation="oblimin").fit(
+        pd.DataFrame(_data(s), columns=list("abcdef"))),
+    "fa_em_missing": lambda s: lvm.FactorAnalysis(2, missing="em", rotation="varimax").fit(_missing(s)),
+    "fa_partial": lambda s: lvm.FactorAnalysis(1, method="minres").partial_fit(_data(s)[:90]).partial_fit(_data(s)[90:]),
 }
 
 
@@ -40,7 +45,13 @@ def _fitted_attributes(model):
 
 def _assert_identical(a, b):
     assert type(a) is type(b), (type(a), type(b))
-    if isinstance(a, np.ndarray):
+    if isinstance(a, pd.DataFrame):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for key in a:
+            _assert_identical(a[key], b[key])
+    elif isinstance(a, np.ndarray):
         assert a.dtype == b.dtype and a.shape == b.shape
         np.testing.assert_array_equal(a, b)
     else:
