@@ -48,7 +48,7 @@ class ScatterStats:
         return ScatterStats(n, mean, scatter)
 
 
-def scatter_stats(X):
+def scatter_stats(X, sums=None):
     """Count, mean and scatter of the rows of ``X``, without a centred copy of ``X``.
 
     The fast path forms ``X^T X`` (numpy calls BLAS ``syrk`` for a product of a
@@ -60,13 +60,15 @@ def scatter_stats(X):
     Parameters
     ----------
     X : ndarray of shape (n, p)
+    sums : ndarray of shape (p,), optional
+        Column sums of ``X`` when the caller already has them.
 
     Returns
     -------
     ScatterStats
     """
     n, p = X.shape
-    mean = X.sum(axis=0) / n
+    mean = (X.sum(axis=0) if sums is None else sums) / n
     # Overflow for data near the float64 limit is reported by the caller's
     # check of the variance, with a message that says what to do.
     with np.errstate(over="ignore", invalid="ignore"):

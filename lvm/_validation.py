@@ -158,7 +158,7 @@ def _describe_nonfinite(X, name, allow_nan):
     )
 
 
-def check_data(estimator, X, *, reset, allow_nan=False, min_samples=2, name="X"):
+def check_data(estimator, X, *, reset, allow_nan=False, min_samples=2, name="X", return_sums=False):
     """Validate data for ``fit`` (``reset=True``) or a fitted method.
 
     Returns a float64 ndarray that may share memory with the input; callers
@@ -179,10 +179,15 @@ def check_data(estimator, X, *, reset, allow_nan=False, min_samples=2, name="X")
         Fewest rows accepted.
     name : str, default="X"
         How the data is named in messages.
+    return_sums : bool, default=False
+        Also return the column sums, which the finiteness check computes
+        anyway, so that the caller need not read ``X`` again for the mean.
 
     Returns
     -------
     X : ndarray of shape (n_samples, n_features), dtype float64
+    sums : ndarray of shape (n_features,)
+        Column sums (NaN in a column with a missing entry); only if ``return_sums``.
     """
     _check_raw_structure(X, name)
     X = validate_data(
@@ -193,8 +198,10 @@ def check_data(estimator, X, *, reset, allow_nan=False, min_samples=2, name="X")
         ensure_all_finite=False,
         ensure_min_samples=min_samples if reset else 1,
     )
-    # A sum is one cheap pass; only when it is not finite do we look closer.
-    total = X.sum()
+    # Column sums are one cheap pass (and give the mean); only when they are
+    # not finite do we look closer.
+    sums = X.sum(axis=0)
+    total = sums.sum()
     if not np.isfinite(total):
         finite = np.isfinite(X)
         if not finite.all():
@@ -203,7 +210,7 @@ def check_data(estimator, X, *, reset, allow_nan=False, min_samples=2, name="X")
             total = X[finite].sum()
         if not np.isfinite(total):
             raise ValueError(_magnitude_message(X, name))
-    return X
+    return (X, sums) if return_sums else X
 
 
 def _magnitude_message(X, name):

@@ -23,7 +23,14 @@ from .._validation import (
     check_data,
     check_variance,
 )
-from ._pca_kernels import pca_from_scatter, pca_gram, pca_randomized, pca_svd
+from ._pca_kernels import (
+    lanczos_budget,
+    pca_from_scatter,
+    pca_gram,
+    pca_lanczos,
+    pca_randomized,
+    pca_svd,
+)
 
 Posterior = namedtuple("Posterior", ["mean", "covariance"])
 
@@ -67,7 +74,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
     n_oversamples : int, default=10
         Extra random directions for the randomized solver.
     n_power_iter : int or "auto", default="auto"
-        Power iterations of the randomized solver; ``"auto"`` is 4.
+        Power iterations of the randomized solver; ``"auto"`` is 7 when ``k`` is
+        under a tenth of ``min(n, p)``, else 4 (scikit-learn's rule).
     random_state : int, RandomState instance or None, default=None
         Seeds the randomized solver.
 
@@ -186,22 +194,30 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
             The fitted model.
         """
         self._check_params()
-        X = check_data(self, X, reset=True)
+        X, sums = check_data(self, X, reset=True, return_sums=True)
         n, p = X.shape
         k = self._n_components_for(n, p)
         solver = self._solver_for(n, p, k)
         result = None
-        if solver == "covariance" and n >= p:
-            stats = scatter_stats(X)
+        side = min(n, p)
+        budget = lanczos_budget(n, p, k) if solver == "covariance" else 0
+        if budget:
+            # A big matrix and few components: try Lanczos on the unformed operator.
+            mean = sums / n
+            result = pca_lanczos(X, mean, k, budget)
+        if result is None and solver == "covariance" and n >= p:
+            stats = scatter_stats(X, sums)
             check_variance(np.trace(stats.scatter), X)
             mean = stats.mean
             result = pca_from_scatter(stats, k)
-        else:
-            mean = X.mean(axis=0)
+        elif result is None:
+            mean = sums / n
             if solver == "covariance":
                 result = pca_gram(X, mean, k)
             elif solver == "randomized":
-                n_iter = 4 if self.n_power_iter == "auto" else self.n_power_iter
+                n_iter = self.n_power_iter
+                if n_iter == "auto":
+                    n_iter = 7 if 10 * k < side else 4
                 rng = check_random_state(self.random_state)
                 result = pca_randomized(X, mean, k, self.n_oversamples, n_iter, rng)
         if result is None:
