@@ -35,7 +35,8 @@ FITS = {
     "fa_oblimin_dataframe": lambda s: lvm.FactorAnalysis(2, rotation="oblimin").fit(
         pd.DataFrame(_data(s), columns=list("abcdef"))),
     "fa_em_missing": lambda s: lvm.FactorAnalysis(2, missing="em", rotation="varimax").fit(_missing(s)),
-    "fa_partial": lambda s: lvm.FactorAnalysis(1, method="minres").partial_fit(_data(s)[:90]).partial_fit(_data(s)[90:]),
+    "fa_partial": lambda s: lvm.FactorAnalysis(1, method="minres")
+    .partial_fit(_data(s)[:90]).partial_fit(_data(s)[90:]),
 }
 
 
