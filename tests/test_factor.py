@@ -286,3 +286,27 @@ def test_parallel_analysis_on_holzinger_swineford_suggests_three():
                                           n_iter=50, quantile=0.95, random_state=0)
     assert result.n_factors == 3
     assert "suggests 3 factor(s)" in str(result)
+
+
+def test_parallel_analysis_on_bfi_matches_psych():
+    """``psych::fa.parallel(bfi[1:25])`` prints "Parallel analysis suggests that the number
+    of factors = 6 and the number of components = 6" (psych 2.2.9)."""
+    result = lvm.factor.parallel_analysis(lvm.datasets.load_bfi(items_only=True), random_state=0)
+    assert (result.n_factors, result.n_components) == (6, 6)
+
+
+def test_missing_rows_are_scored_without_warnings(recwarn):
+    items = lvm.datasets.load_bfi(items_only=True).iloc[:600]
+    fa = lvm.FactorAnalysis(2, missing="em").fit(items)
+    scores = fa.transform(items)
+    assert np.all(np.isfinite(scores)) and scores.shape == (600, 2)
+    assert not [w for w in recwarn if "feature names" in str(w.message)]
+
+
+def test_sample_reproduces_model_covariance(seed):
+    X, _ = factor_data(np.random.default_rng(seed), 500, 6, 2)
+    fa = lvm.FactorAnalysis(2, rotation="promax").fit(X)
+    draws, factors = fa.sample(100_000, random_state=seed)
+    covariance = fa.get_covariance()
+    np.testing.assert_allclose(np.cov(draws, rowvar=False), covariance, atol=0.03 * np.abs(covariance).max())
+    np.testing.assert_allclose(np.corrcoef(factors, rowvar=False), fa.factor_correlation_, atol=0.02)

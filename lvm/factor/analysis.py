@@ -507,7 +507,7 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
         rows = np.isnan(z).any(axis=1)
         scores = np.where(rows[:, None], 0.0, np.nan_to_num(z)) @ weights
         if rows.any():
-            scores[rows] = self.posterior(X[rows]).mean
+            scores[rows] = self._posterior_of(X[rows]).mean
         return scores
 
     def _latent_loadings(self):
@@ -535,7 +535,9 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
             ``mean`` (n_samples, n_factors) and ``covariance`` (n_factors,
             n_factors), or (n_samples, n_factors, n_factors) with missing entries.
         """
-        X, _ = self._standardised(X)
+        return self._posterior_of(self._standardised(X)[0])
+
+    def _posterior_of(self, X):
         loadings, chol = self._latent_loadings()
         observed = ~np.isnan(X)
         if observed.all():

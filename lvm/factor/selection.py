@@ -7,7 +7,7 @@ import pandas as pd
 from scipy import linalg
 from sklearn.utils import check_random_state
 
-from ._fitting import smc
+from ._fitting import fit_minres
 from ._input import correlation_input
 
 
@@ -20,7 +20,8 @@ class ParallelAnalysis:
     table : pandas.DataFrame
         One row per position ``j``: observed eigenvalues of the correlation
         matrix (``pc_observed``) and of the reduced correlation matrix with
-        squared multiple correlations on the diagonal (``fa_observed``), and
+        the communalities of a one-factor minres fit on the diagonal
+        (``fa_observed``), and
         the same for random normal data of the same size (``pc_random``,
         ``fa_random``: their mean, or the requested quantile).
     n_factors : int
@@ -44,7 +45,7 @@ class ParallelAnalysis:
 
 def _eigenvalues(R):
     reduced = R.copy()
-    np.fill_diagonal(reduced, smc(R))
+    np.fill_diagonal(reduced, 1.0 - fit_minres(R, 1)["uniquenesses"])
     return linalg.eigvalsh(R)[::-1], linalg.eigvalsh(reduced)[::-1]
 
 
@@ -59,8 +60,9 @@ def parallel_analysis(X, n_iter=20, quantile=None, n_obs=None, random_state=None
     Compares the eigenvalues of the data's correlation matrix with those of
     uncorrelated normal data of the same size: a factor (component) is kept
     while its eigenvalue exceeds the random one. For factors the eigenvalues
-    are those of the reduced correlation matrix, with squared multiple
-    correlations on the diagonal (Humphreys & Ilgen 1969), as in ``psych::fa.parallel``.
+    are those of the reduced correlation matrix (Humphreys & Ilgen 1969), with
+    the communalities of a one-factor minres solution on the diagonal, as in
+    ``psych::fa.parallel``.
 
     Parameters
     ----------
