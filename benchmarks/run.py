@@ -1,9 +1,10 @@
-"""Time lvm against scikit-learn, side by side, at equal accuracy.
+"""Time lvm against scikit-learn and statsmodels, side by side, at equal accuracy.
 
 Usage, from the repository root::
 
     python benchmarks/run.py                  # every model family
     python benchmarks/run.py pca              # one family
+    python benchmarks/run.py factor --threads 1
     python benchmarks/run.py pca --repeats 9 --markdown benchmarks/results/pca.md
 
 Method
@@ -16,9 +17,12 @@ Method
   ``FAST_SECONDS`` run ``FAST_EXTRA`` times as many extra rounds among themselves.
 * Reported: the median time of each contender and, for each pairing, the median
   over rounds of the ratio ``time_a / time_b`` measured in the same round.
-* Accuracy is measured against an exact reference (thin SVD of the centred
+* PCA accuracy is measured against an exact reference (thin SVD of the centred
   data) computed once: the largest relative error of ``explained_variance_``
   and the largest principal angle between the component subspaces.
+* Factor analysis accuracy is the mean log-likelihood per sample of the raw
+  data under each fitted Gaussian ``N(column means, implied covariance)``,
+  computed by the same function for every contender.
 
 Each model family is one ``bench_<family>`` function registered in ``FAMILIES``.
 """
@@ -35,8 +39,12 @@ import time
 import numpy as np
 import scipy
 import scipy.linalg
+import scipy.stats
 import sklearn
+import statsmodels
 from sklearn.decomposition import PCA as SkPCA
+from sklearn.decomposition import FactorAnalysis as SkFactorAnalysis
+from statsmodels.multivariate.factor import Factor as SmFactor
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import lvm
@@ -89,7 +97,8 @@ def environment_header():
     commit = _git_commit()
     return [
         f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
-        f"scikit-learn {sklearn.__version__}, lvm {lvm.__version__}"
+        f"scikit-learn {sklearn.__version__}, statsmodels {statsmodels.__version__}, "
+        f"lvm {lvm.__version__}"
         + (f" (commit {commit})" if commit else ""),
         f"machine: {platform.machine()}, {os.cpu_count()} logical CPUs, "
         f"{platform.system()} {platform.release()}",
@@ -114,6 +123,27 @@ def make_lowrank(n_samples, n_features, *, rank=20, noise=1.0, seed=0):
     X = (rng.standard_normal((n_samples, rank)) * scales) @ directions.T
     X += noise * rng.standard_normal((n_samples, n_features))
     X += rng.uniform(-10.0, 10.0, n_features)
+    return X
+
+
+def make_factor(n_samples, n_features, n_factors, *, seed=0):
+    """Data from an orthogonal factor model with simple structure, in mixed units.
+
+    Variable ``j`` loads on factor ``j % n_factors`` only. Its uniqueness (on the
+    correlation scale) is drawn uniformly in [0.3, 0.7] and its loading is
+    ``sqrt(1 - uniqueness)``, between 0.55 and 0.84. Each standardised column is
+    then multiplied by a scale drawn log-uniformly in [0.1, 10] and shifted by a
+    mean of ``scale`` times a draw uniform in [-10, 10].
+    """
+    rng = np.random.default_rng(seed)
+    uniquenesses = rng.uniform(0.3, 0.7, n_features)
+    loadings = np.zeros((n_features, n_factors))
+    loadings[np.arange(n_features), np.arange(n_features) % n_factors] = np.sqrt(1.0 - uniquenesses)
+    X = rng.standard_normal((n_samples, n_factors)) @ loadings.T
+    X += rng.standard_normal((n_samples, n_features)) * np.sqrt(uniquenesses)
+    scale = 10.0 ** rng.uniform(-1.0, 1.0, n_features)
+    X *= scale
+    X += scale * rng.uniform(-10.0, 10.0, n_features)
     return X
 
 
@@ -352,7 +382,107 @@ def bench_pca(args):
     return lines, targets
 
 
-FAMILIES = {"pca": bench_pca}
+# ---------------------------------------------------------------------------
+# Factor analysis
+
+# Two mean log-likelihoods per sample closer than this count as equal.
+LOGLIK_EQUAL = 1e-6
+
+
+def mean_loglik(X, mean, cov):
+    """Mean log-density per row of ``X`` under ``N(mean, cov)`` (scipy), the same for everyone."""
+    return float(np.mean(scipy.stats.multivariate_normal(mean, cov).logpdf(X)))
+
+
+def _statsmodels_covariance(result, sd):
+    """statsmodels fits the correlation matrix: ``D (L L^T + diag(psi)) D`` in raw units."""
+    loadings = np.asarray(result.loadings)
+    corr = loadings @ loadings.T + np.diag(np.asarray(result.uniqueness))
+    return corr * sd[:, None] * sd[None, :]
+
+
+def bench_factor(args):
+    """Maximum-likelihood factor analysis; returns (markdown lines, [(target, measured, PASS/FAIL)])."""
+    n, p, k = 100_000, 50, 5
+    X = make_factor(n, p, k, seed=0)
+    mean = X.mean(axis=0)
+    sd = X.std(axis=0)  # ddof=0: the ML standard deviations
+
+    contenders = {
+        "lvm default": (lambda: lvm.FactorAnalysis(k).fit(X), "ML, L-BFGS-B on the uniquenesses"),
+        "lvm em": (lambda: lvm.FactorAnalysis(k, solver="em").fit(X), "ML, EM on the correlation matrix"),
+        "sklearn default": (lambda: SkFactorAnalysis(n_components=k).fit(X),
+                            "ML, EM on the data with randomized SVD, tol=1e-2"),
+        "statsmodels ml": (lambda: SmFactor(X, n_factor=k, method="ml").fit(rng=0),
+                           "ML, 3 EM steps then BFGS on the correlation matrix"),
+        "floor: X.T @ X": (lambda: X.T @ X, "one product, nothing else"),
+    }
+    covariance = {
+        "lvm default": lambda m: m.get_covariance(),
+        "lvm em": lambda m: m.get_covariance(),
+        "sklearn default": lambda m: m.get_covariance(),
+        "statsmodels ml": lambda m: _statsmodels_covariance(m, sd),
+    }
+
+    def iterations(name, model):
+        if name.startswith("lvm"):
+            return f"{model.n_iter_}" + ("" if model.converged_ else " (not converged)")
+        if name.startswith("sklearn"):
+            return str(model.n_iter_)
+        if name.startswith("statsmodels"):
+            r = model.mle_retvals
+            return f"{r.nit}" + ("" if r.success else " (not converged)")
+        return "–"
+
+    loglik, iters = {}, {}
+    for name, (fn, _) in contenders.items():
+        print(f"[factor] {n} x {p}, k = {k}: warm-up {name}", file=sys.stderr, flush=True)
+        model = fn()
+        iters[name] = iterations(name, model)
+        if name in covariance:
+            loglik[name] = mean_loglik(X, mean, covariance[name](model))
+    best = max(loglik.values())
+
+    print(f"[factor] timing {args.repeats} interleaved rounds ...", file=sys.stderr, flush=True)
+    times = time_interleaved({name: entry[0] for name, entry in contenders.items()},
+                             args.repeats, args.budget)
+
+    rows = []
+    for name, (_, method) in contenders.items():
+        ts = list(times[name].values())
+        ll = loglik.get(name)
+        rows.append([name, method, fmt_time(np.median(ts)), fmt_time(min(ts)), len(ts), iters[name],
+                     "–" if ll is None else f"{ll:.9f}", "–" if ll is None else f"{ll - best:.1e}"])
+    lines = [f"### Factor analysis: {n} x {p}, k = {k}", ""]
+    lines += md_table(["contender", "method", "median", "min", "rounds", "iterations",
+                       "mean log-lik. per sample", "minus the best"], rows)
+
+    pairs = [("sklearn default", "lvm default"), ("statsmodels ml", "lvm default"),
+             ("lvm em", "lvm default"), ("sklearn default", "lvm em"), ("statsmodels ml", "lvm em"),
+             ("lvm default", "floor: X.T @ X")]
+    ratio_rows, ratios = [], {}
+    for a, b in pairs:
+        values = paired_ratios(times, a, b)
+        ratios[a, b] = float(np.median(values))
+        low, high = np.quantile(values, [0.25, 0.75])
+        ratio_rows.append([f"{a} / {b}", f"{ratios[a, b]:.3g}", f"{low:.3g} – {high:.3g}", len(values)])
+    lines += ["", "Paired ratios, time of the first over time of the second in the same round:", ""]
+    lines += md_table(["pairing", "median ratio", "quartiles", "rounds"], ratio_rows)
+
+    targets = []
+    mine = loglik["lvm default"]
+    for label, other, minimum in (("(d)", "sklearn default", 50.0), ("(e)", "statsmodels ml", 5.0)):
+        r = ratios[other, "lvm default"]
+        theirs = loglik[other]
+        ok_ll = mine >= theirs - LOGLIK_EQUAL
+        measured = f"{r:.3g}; log-lik. lvm {mine:.9f} vs {theirs:.9f} ({mine - theirs:+.1e})"
+        targets.append((f"{label} factor: {other} / lvm default >= {minimum:g} at equal or higher "
+                        f"log-likelihood (within {LOGLIK_EQUAL:g} per sample)",
+                        measured, r >= minimum and ok_ll))
+    return lines, targets
+
+
+FAMILIES = {"pca": bench_pca, "factor": bench_factor}
 
 
 # ---------------------------------------------------------------------------

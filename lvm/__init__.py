@@ -4,11 +4,15 @@ PCA, probabilistic PCA, factor analysis and Gaussian mixtures fitted with EM,
 with a shared scikit-learn compatible contract.
 """
 
-from . import datasets, factor, plot
+from . import datasets, factor, mixture, plot
 from ._base import LatentModel
 from ._version import __version__
 from .decomposition import PCA, PPCA
 from .factor import FactorAnalysis
 from .io import load
+from .mixture import GaussianMixture, select_mixture
 
-__all__ = ["FactorAnalysis", "PCA", "PPCA", "LatentModel", "__version__", "datasets", "factor", "load", "plot"]
+__all__ = [
+    "FactorAnalysis", "GaussianMixture", "LatentModel", "PCA", "PPCA", "__version__",
+    "datasets", "factor", "load", "mixture", "plot", "select_mixture",
+]

@@ -9,6 +9,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 __all__ = [
     "ConvergenceWarning",
+    "DegenerateComponentWarning",
     "HeywoodCaseWarning",
     "LikelihoodDecreaseWarning",
     "ModelFileError",
@@ -34,4 +35,12 @@ class HeywoodCaseWarning(RuntimeWarning):
 
     Such a Heywood case (Heywood 1931) often means too many factors, too few
     observations, or a variable nearly duplicated by another.
+    """
+
+
+class DegenerateComponentWarning(RuntimeWarning):
+    """A mixture component emptied or collapsed onto fewer points than dimensions.
+
+    Its covariance is then set by the regularisation, not by the data; fewer
+    components or a check for duplicated points usually helps.
     """

@@ -1,0 +1,269 @@
+"""The one place that knows the four covariance structures of a Gaussian mixture.
+
+Regularisation is a floor: every eigenvalue of a covariance is at least
+``reg_covar``. The M-step then maximises the expected log-likelihood over the
+covariances that satisfy the floor (the eigenvalues of the weighted scatter,
+clipped from below; Hathaway 1985), so EM still never lowers the likelihood,
+and a component that collapses onto a point keeps a bounded density.
+scikit-learn instead adds ``reg_covar`` to the diagonal, which is not an
+M-step and can lower the likelihood once a component has collapsed; with
+``reg_covar=0`` the two are the same algorithm.
+
+Each structure is an object with the same few functions: the second-moment
+statistic its M-step needs, the estimate from sufficient statistics, the
+Cholesky factor of the precision, its log-determinant, the log-densities of
+all components, the parameter count, the full matrices, and sampling.
+
+Storage follows scikit-learn: ``full`` (k, p, p), ``tied`` (p, p), ``diag``
+(k, p), ``spherical`` (k,).
+"""
+
+import numpy as np
+from scipy import linalg
+
+_LOG_2PI = np.log(2.0 * np.pi)
+
+
+def floor_eigenvalues(covariance, floor):
+    """The covariance with its eigenvalues raised to at least ``floor``.
+
+    This maximises ``-log|S| - tr(S^{-1} C)`` over ``S`` with eigenvalues
+    ``>= floor``; when no eigenvalue is below the floor nothing changes, and
+    only then is the eigendecomposition skipped (a Cholesky factor proves it).
+    """
+    shifted = covariance - floor * np.eye(len(covariance))
+    try:
+        linalg.cholesky(shifted, lower=True)
+        return covariance
+    except linalg.LinAlgError:
+        values, vectors = linalg.eigh(covariance)
+        return (vectors * np.maximum(values, floor)) @ vectors.T
+
+
+def _cholesky_error(which):
+    return ValueError(
+        f"the covariance of {which} is singular: the component has collapsed onto fewer points "
+        "than dimensions and reg_covar does not keep it away from zero. Use reg_covar > 0, "
+        "scale the input data, or use fewer components."
+    )
+
+
+class Full:
+    """A free covariance matrix per component (mclust's VVV)."""
+
+    name = "full"
+
+    @staticmethod
+    def second_moment(X, resp):
+        """``sum_n r_nk x_n x_n^T`` for every ``k`` in one matrix product: (k, p, p)."""
+        n, p = X.shape
+        k = resp.shape[1]
+        weighted = (X[:, None, :] * resp[:, :, None]).reshape(n, k * p)
+        return (X.T @ weighted).reshape(p, k, p).transpose(1, 0, 2)
+
+    @staticmethod
+    def from_full(second):
+        return second
+
+    @staticmethod
+    def estimate(nk, means, second, reg_covar):
+        covariances = second / nk[:, None, None] - means[:, :, None] * means[:, None, :]
+        covariances = 0.5 * (covariances + covariances.transpose(0, 2, 1))
+        return np.array([floor_eigenvalues(c, reg_covar) for c in covariances])
+
+    @staticmethod
+    def precision_cholesky(covariances):
+        """Upper factors ``U_k`` with ``U_k U_k^T = Sigma_k^{-1}``, as scikit-learn stores them."""
+        k, p, _ = covariances.shape
+        out = np.empty_like(covariances)
+        for j in range(k):
+            try:
+                chol = linalg.cholesky(covariances[j], lower=True)
+            except linalg.LinAlgError:
+                raise _cholesky_error(f"component {j}") from None
+            out[j] = linalg.solve_triangular(chol, np.eye(p), lower=True).T
+        return out
+
+    @staticmethod
+    def log_det(precisions_cholesky):
+        """``log|U_k|``, half the log-determinant of the precision: (k,)."""
+        return np.log(np.diagonal(precisions_cholesky, axis1=1, axis2=2)).sum(axis=1)
+
+    @staticmethod
+    def log_prob(X, means, precisions_cholesky):
+        """``log N(x_n | mu_k, Sigma_k)`` for all rows and components in one product: (n, k)."""
+        n, p = X.shape
+        k = means.shape[0]
+        stacked = precisions_cholesky.transpose(1, 0, 2).reshape(p, k * p)
+        shifted = np.einsum("kp,kpq->kq", means, precisions_cholesky).reshape(k * p)
+        projected = X @ stacked
+        projected -= shifted
+        squares = np.einsum("nkp,nkp->nk", projected.reshape(n, k, p), projected.reshape(n, k, p))
+        return -0.5 * (p * _LOG_2PI + squares) + Full.log_det(precisions_cholesky)
+
+    @staticmethod
+    def n_parameters(k, p):
+        return k * p * (p + 1) // 2
+
+    @staticmethod
+    def to_full(covariances, k, p):
+        return covariances
+
+    @staticmethod
+    def precision_cholesky_to_covariance(precisions_cholesky, k, p):
+        precisions = precisions_cholesky @ precisions_cholesky.transpose(0, 2, 1)
+        return np.linalg.inv(precisions)
+
+
+class Tied(Full):
+    """One covariance matrix shared by all components (mclust's EEE)."""
+
+    name = "tied"
+
+    @staticmethod
+    def second_moment(X, resp):
+        """``sum_n x_n x_n^T``: the same for every responsibility, (p, p)."""
+        return X.T @ X
+
+    @staticmethod
+    def from_full(second):
+        return second.sum(axis=0)
+
+    @staticmethod
+    def estimate(nk, means, second, reg_covar):
+        covariance = (second - (nk[:, None] * means).T @ means) / nk.sum()
+        return floor_eigenvalues(0.5 * (covariance + covariance.T), reg_covar)
+
+    @staticmethod
+    def precision_cholesky(covariance):
+        return Full.precision_cholesky(covariance[None])[0]
+
+    @staticmethod
+    def log_det(precision_cholesky):
+        return np.log(np.diag(precision_cholesky)).sum()
+
+    @staticmethod
+    def log_prob(X, means, precision_cholesky):
+        """One product ``X U`` and one ``(X U)(M U)^T``: the cost of a diagonal model."""
+        p = X.shape[1]
+        projected = X @ precision_cholesky
+        centres = means @ precision_cholesky
+        squares = (np.einsum("np,np->n", projected, projected)[:, None] - 2.0 * projected @ centres.T
+                   + np.einsum("kp,kp->k", centres, centres))
+        return -0.5 * (p * _LOG_2PI + squares) + Tied.log_det(precision_cholesky)
+
+    @staticmethod
+    def n_parameters(k, p):
+        return p * (p + 1) // 2
+
+    @staticmethod
+    def to_full(covariance, k, p):
+        return np.broadcast_to(covariance, (k, p, p)).copy()
+
+    @staticmethod
+    def precision_cholesky_to_covariance(precision_cholesky, k, p):
+        return np.linalg.inv(precision_cholesky @ precision_cholesky.T)
+
+
+class Diag:
+    """A diagonal covariance per component (mclust's VVI)."""
+
+    name = "diag"
+
+    @staticmethod
+    def second_moment(X, resp):
+        """``sum_n r_nk x_n^2`` elementwise: (k, p)."""
+        return resp.T @ (X * X)
+
+    @staticmethod
+    def from_full(second):
+        return np.diagonal(second, axis1=1, axis2=2).copy()
+
+    @staticmethod
+    def estimate(nk, means, second, reg_covar):
+        return np.maximum(second / nk[:, None] - means**2, reg_covar)
+
+    @staticmethod
+    def precision_cholesky(variances):
+        if np.any(variances <= 0.0):
+            raise _cholesky_error(f"component {int(np.argmin(np.min(np.atleast_2d(variances), axis=-1)))}")
+        return 1.0 / np.sqrt(variances)
+
+    @staticmethod
+    def log_det(precisions_cholesky):
+        return np.log(precisions_cholesky).sum(axis=1)
+
+    @staticmethod
+    def log_prob(X, means, precisions_cholesky):
+        """``sum_j (x_j - mu_kj)^2 / s_kj`` expanded into two products with ``X`` and ``X^2``."""
+        p = X.shape[1]
+        precisions = precisions_cholesky**2
+        squares = ((X * X) @ precisions.T - 2.0 * X @ (means * precisions).T
+                   + np.sum(means**2 * precisions, axis=1))
+        return -0.5 * (p * _LOG_2PI + squares) + Diag.log_det(precisions_cholesky)
+
+    @staticmethod
+    def n_parameters(k, p):
+        return k * p
+
+    @staticmethod
+    def to_full(variances, k, p):
+        full = np.zeros((k, p, p))
+        full[:, np.arange(p), np.arange(p)] = variances
+        return full
+
+    @staticmethod
+    def precision_cholesky_to_covariance(precisions_cholesky, k, p):
+        return 1.0 / precisions_cholesky**2
+
+
+class Spherical(Diag):
+    """One variance per component, the same in every direction (mclust's VII)."""
+
+    name = "spherical"
+
+    @staticmethod
+    def estimate(nk, means, second, reg_covar):
+        return np.maximum(np.mean(second / nk[:, None] - means**2, axis=1), reg_covar)
+
+    @staticmethod
+    def precision_cholesky(variances):
+        if np.any(variances <= 0.0):
+            raise _cholesky_error(f"component {int(np.argmin(variances))}")
+        return 1.0 / np.sqrt(variances)
+
+    @staticmethod
+    def log_det(precisions_cholesky, p):
+        return p * np.log(precisions_cholesky)
+
+    @staticmethod
+    def log_prob(X, means, precisions_cholesky):
+        p = X.shape[1]
+        precisions = precisions_cholesky**2
+        squares = (np.einsum("np,np->n", X, X)[:, None] - 2.0 * X @ means.T
+                   + np.einsum("kp,kp->k", means, means)) * precisions
+        return -0.5 * (p * _LOG_2PI + squares) + Spherical.log_det(precisions_cholesky, p)
+
+    @staticmethod
+    def n_parameters(k, p):
+        return k
+
+    @staticmethod
+    def to_full(variances, k, p):
+        return variances[:, None, None] * np.eye(p)
+
+    @staticmethod
+    def precision_cholesky_to_covariance(precisions_cholesky, k, p):
+        return 1.0 / precisions_cholesky**2
+
+
+COVARIANCE_TYPES = {cls.name: cls for cls in (Full, Tied, Diag, Spherical)}
+
+
+def sample_components(rng, means, full_covariances, counts):
+    """Draw ``counts[k]`` points from each component ``N(mu_k, Sigma_k)``; return points and labels."""
+    points, labels = [], []
+    for j, (mean, covariance, count) in enumerate(zip(means, full_covariances, counts, strict=True)):
+        points.append(rng.multivariate_normal(mean, covariance, int(count)))
+        labels.append(np.full(int(count), j))
+    return np.vstack(points), np.concatenate(labels)

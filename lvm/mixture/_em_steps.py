@@ -1,0 +1,208 @@
+"""E- and M-step kernels of the Gaussian mixture, for complete and incomplete data.
+
+The E-step returns the mean log-likelihood of the current parameters and the
+sufficient statistics of the responsibilities: ``nk = sum_n r_nk``,
+``sums = sum_n r_nk x_n`` and the second moment the covariance structure needs.
+It runs over row chunks, so the responsibilities of all rows never exist at
+once and each chunk's products stay in cache.
+"""
+
+import numpy as np
+from scipy import linalg
+from scipy.special import logsumexp
+
+from ._covariance import _LOG_2PI
+
+# Rows per chunk: about this many bytes of (rows x components x features) work arrays.
+_CHUNK_BYTES = 8 * 2**20
+
+
+def chunk_rows(k, p):
+    """Rows per chunk for ``k`` components and ``p`` features."""
+    return max(256, _CHUNK_BYTES // (8 * max(k, 1) * max(p, 1)))
+
+
+def log_resp(X, weights, means, precisions_cholesky, structure):
+    """Log responsibilities and per-row log-likelihood: ((n, k), (n,))."""
+    weighted = structure.log_prob(X, means, precisions_cholesky) + np.log(weights)
+    norm = logsumexp(weighted, axis=1)
+    # exp of very negative log-responsibilities underflows to 0 harmlessly.
+    with np.errstate(under="ignore"):
+        return weighted - norm[:, None], norm
+
+
+def e_step(X, params, structure, constant_second=None):
+    """Mean log-likelihood of ``params`` and the sufficient statistics of their responsibilities.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, p)
+    params : dict
+        ``weights``, ``means``, ``precisions_cholesky``.
+    structure : covariance structure class
+    constant_second : ndarray, optional
+        A second moment that does not depend on the responsibilities (tied).
+
+    Returns
+    -------
+    mean_loglik : float
+    stats : dict
+        ``nk`` (k,), ``sums`` (k, p), ``second`` (structure-specific), ``params``.
+    """
+    n, p = X.shape
+    k = params["means"].shape[0]
+    rows = chunk_rows(k, p)
+    nk = np.zeros(k)
+    sums = np.zeros((k, p))
+    second = None
+    total = 0.0
+    for start in range(0, n, rows):
+        block = X[start : start + rows]
+        log_r, norm = log_resp(block, params["weights"], params["means"], params["precisions_cholesky"], structure)
+        with np.errstate(under="ignore"):
+            resp = np.exp(log_r)
+        total += norm.sum()
+        nk += resp.sum(axis=0)
+        sums += resp.T @ block
+        if constant_second is None:
+            part = structure.second_moment(block, resp)
+            second = part if second is None else second + part
+    if constant_second is not None:
+        second = constant_second
+    return total / n, {"nk": nk, "sums": sums, "second": second, "params": params}
+
+
+def m_step(stats, structure, reg_covar, n):
+    """Weights, means and covariances that maximise the expected complete-data log-likelihood.
+
+    A component whose responsibilities sum to (numerically) nothing keeps its
+    previous mean and covariance: they do not enter the expected likelihood,
+    so this is still an M-step, and nothing is divided by zero.
+
+    Returns
+    -------
+    params : dict
+        ``weights``, ``means``, ``covariances``, ``precisions_cholesky``.
+    """
+    previous = stats["params"]
+    # scikit-learn adds the same 10 eps, which keeps the two fits comparable step by step.
+    nk = stats["nk"] + 10 * np.finfo(np.float64).eps
+    means = stats["sums"] / nk[:, None]
+    empty = stats["nk"] < 1e-10 * n
+    if empty.any():
+        means[empty] = previous["means"][empty]
+    covariances = structure.estimate(nk, means, stats["second"], reg_covar)
+    if empty.any() and structure.name not in ("tied",):
+        covariances[empty] = previous["covariances"][empty]
+    precisions_cholesky = structure.precision_cholesky(covariances)
+    weights = nk / nk.sum()
+    return {"weights": weights, "means": means, "covariances": covariances,
+            "precisions_cholesky": precisions_cholesky}
+
+
+def _pattern_groups(observed):
+    patterns, inverse = np.unique(observed, axis=0, return_inverse=True)
+    return patterns, inverse.ravel()
+
+
+def e_step_missing(X0, observed, params, structure, reg_covar):
+    """E-step that marginalises the missing coordinates (Ghahramani & Jordan 1994).
+
+    Rows are grouped by their pattern of observed coordinates ``O``. For each
+    group and component the density is ``N(x_O | mu_O, Sigma_OO)``; the missing
+    coordinates get their conditional mean
+    ``mu_M + Sigma_MO Sigma_OO^{-1} (x_O - mu_O)`` and add the conditional
+    covariance ``Sigma_MM - Sigma_MO Sigma_OO^{-1} Sigma_OM`` to the second
+    moment. The statistics are full second moments, reduced to what the
+    covariance structure needs.
+
+    Parameters
+    ----------
+    X0 : ndarray of shape (n, p)
+        Data with missing entries set to 0.
+    observed : ndarray of shape (n, p), bool
+    params : dict
+        With ``covariances`` in the structure's storage.
+    structure : covariance structure class
+    reg_covar : float
+        Unused here; kept for a uniform signature.
+
+    Returns
+    -------
+    mean_loglik : float
+    stats : dict
+    """
+    n, p = X0.shape
+    means = params["means"]
+    k = means.shape[0]
+    full = structure.to_full(params["covariances"], k, p)
+    log_weights = np.log(params["weights"])
+    patterns, group = _pattern_groups(observed)
+    nk = np.zeros(k)
+    sums = np.zeros((k, p))
+    second = np.zeros((k, p, p))
+    total = 0.0
+    for g, pattern in enumerate(patterns):
+        rows = np.flatnonzero(group == g)
+        log_prob, filled, conditional = _pattern_terms(X0[rows], pattern, means, full)
+        weighted = log_prob + log_weights
+        norm = logsumexp(weighted, axis=1)
+        with np.errstate(under="ignore"):
+            resp = np.exp(weighted - norm[:, None])
+        total += norm.sum()
+        mass = resp.sum(axis=0)
+        nk += mass
+        for j in range(k):
+            weighted_rows = filled[j] * resp[:, j : j + 1]
+            sums[j] += weighted_rows.sum(axis=0)
+            second[j] += filled[j].T @ weighted_rows + mass[j] * conditional[j]
+    return total / n, {"nk": nk, "sums": sums, "second": structure.from_full(second), "params": params}
+
+
+def _pattern_terms(rows, pattern, means, full):
+    """For rows sharing one pattern of observed coordinates, per component:
+    ``log N(x_O | mu_O, Sigma_OO)``, the rows with their missing coordinates
+    replaced by the conditional means, and the conditional covariance of the
+    missing block (zero elsewhere)."""
+    k, p = means.shape
+    seen = np.flatnonzero(pattern)
+    hidden = np.flatnonzero(~pattern)
+    block = rows[:, seen]
+    log_prob = np.zeros((len(rows), k))
+    filled = np.empty((k, len(rows), p))
+    conditional = np.zeros((k, p, p))
+    for j in range(k):
+        diff = block - means[j, seen]
+        filled[j][:, seen] = block
+        if seen.size:
+            chol = linalg.cholesky(full[j][np.ix_(seen, seen)], lower=True)
+            half = linalg.solve_triangular(chol, diff.T, lower=True)
+            logdet = 2.0 * np.log(np.diag(chol)).sum()
+            log_prob[:, j] = -0.5 * (seen.size * _LOG_2PI + logdet + np.sum(half**2, axis=0))
+        if hidden.size:
+            cov_mo = full[j][np.ix_(hidden, seen)]
+            cond = full[j][np.ix_(hidden, hidden)]
+            filled[j][:, hidden] = means[j, hidden]
+            if seen.size:
+                gain = linalg.cho_solve((chol, True), cov_mo.T).T
+                filled[j][:, hidden] += diff @ gain.T
+                cond = cond - gain @ cov_mo.T
+            conditional[j][np.ix_(hidden, hidden)] = cond
+    return log_prob, filled, conditional
+
+
+def log_resp_missing(X, observed, weights, means, covariances, structure):
+    """Log responsibilities and per-row log-likelihood of rows with missing entries."""
+    n, p = X.shape
+    k = means.shape[0]
+    full = structure.to_full(covariances, k, p)
+    patterns, group = _pattern_groups(observed)
+    log_r = np.empty((n, k))
+    norm = np.empty(n)
+    for g, pattern in enumerate(patterns):
+        rows = np.flatnonzero(group == g)
+        log_prob, _, _ = _pattern_terms(np.where(observed[rows], X[rows], 0.0), pattern, means, full)
+        weighted = log_prob + np.log(weights)
+        norm[rows] = logsumexp(weighted, axis=1)
+        log_r[rows] = weighted - norm[rows][:, None]
+    return log_r, norm

@@ -1,0 +1,537 @@
+"""Gaussian mixture models fitted by EM: the latent-class model."""
+
+import numbers
+import warnings
+from collections import namedtuple
+
+import numpy as np
+import pandas as pd
+from scipy import linalg
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.cluster import KMeans, kmeans_plusplus
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from .._base import LatentModel
+from .._em import fit_em
+from .._summary import Summary
+from .._validation import CALLABLE, NONE, RANDOM_STATE, Interval, Options, check_data
+from ..exceptions import DegenerateComponentWarning
+from . import _em_steps
+from ._covariance import COVARIANCE_TYPES, sample_components
+
+MixturePosterior = namedtuple("MixturePosterior", ["responsibilities", "log_responsibilities"])
+
+_ARRAY = type("ArrayConstraint", (), {
+    "accepts": staticmethod(lambda v: v is None or hasattr(v, "__len__")),
+    "__str__": lambda self: "None or an array",
+})()
+
+
+class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
+    """Gaussian mixture model fitted by expectation-maximisation.
+
+    The latent variable is the class ``z`` of each point:
+
+    .. math:: z \\sim \\mathrm{Categorical}(\\pi_1, \\dots, \\pi_K), \\qquad
+              x \\mid z = k \\sim N(\\mu_k, \\Sigma_k),
+
+    and its posterior, the responsibilities
+    :math:`r_{nk} = \\pi_k N(x_n \\mid \\mu_k, \\Sigma_k) / \\sum_j \\pi_j N(x_n \\mid \\mu_j, \\Sigma_j)`,
+    is the inference. EM alternates computing them (E-step, in log space) and
+    re-estimating the parameters from them (M-step) (Dempster, Laird & Rubin 1977).
+
+    Parameters
+    ----------
+    n_components : int, default=1
+        Number of components ``K``.
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+        A free covariance per component (mclust's VVV), one shared by all
+        (EEE), a diagonal one per component (VVI), or one variance per
+        component (VII).
+    tol : float, default=1e-3
+        EM stops when the mean log-likelihood per sample changes by less.
+    reg_covar : float, default=1e-6
+        Floor of every covariance eigenvalue, so that a component that
+        collapses onto a point keeps a bounded density. The M-step maximises
+        the likelihood subject to the floor, so EM stays monotone (scikit-learn
+        adds ``reg_covar`` to the diagonal instead; see Notes).
+    max_iter : int, default=100
+        Most EM iterations per start.
+    n_init : int, default=1
+        Number of starts; the one with the highest likelihood is kept.
+    init : {"kmeans++", "kmeans", "random"}, default="kmeans++"
+        Starting responsibilities: hard assignment to the nearest of
+        k-means++ seeds (Arthur & Vassilvitskii 2007), to a k-means clustering,
+        or random. Ignored for what ``weights_init``, ``means_init`` and
+        ``precisions_init`` give.
+    weights_init, means_init, precisions_init : array-like or None, default=None
+        User starting values (precisions in the storage of ``covariance_type``).
+    missing : {"error", "em"}, default="error"
+        ``"em"`` accepts NaN: the E-step marginalises the missing coordinates
+        and the M-step uses their conditional expectations.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation.
+    callback : callable or None, default=None
+        ``callback(iteration, params)`` after every EM iteration; ``params``
+        holds ``weights``, ``means``, ``covariances`` (centred data: add
+        ``center`` to the means) and ``precisions_cholesky``.
+    verbose : int, default=0
+        Progress bar during EM.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+        Mixing proportions.
+    means_ : ndarray of shape (n_components, n_features)
+        Component means.
+    covariances_ : ndarray
+        In the storage of ``covariance_type``: (k, p, p), (p, p), (k, p) or (k,).
+    precisions_cholesky_ : ndarray
+        Cholesky factors of the precisions, same storage.
+    precisions_ : ndarray
+        Precision matrices, same storage.
+    converged_ : bool
+        Whether the best start met ``tol``.
+    n_iter_ : int
+        EM iterations of the best start.
+    history_ : ndarray of shape (n_iter_ + 1,)
+        Mean log-likelihood per sample of the starting values and after every iteration.
+    lower_bound_ : float
+        Final mean log-likelihood per sample.
+    n_parameters_ : int
+        ``K - 1`` weights, ``K p`` means and the covariance parameters.
+    n_features_in_ : int
+        Number of features seen in fitting.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame with string column names.
+
+    See Also
+    --------
+    lvm.select_mixture : Choose ``K`` and the covariance type by BIC, ICL or AIC.
+
+    Notes
+    -----
+    The E-step for all components is one matrix product per chunk of rows,
+    and the M-step's sufficient statistics are accumulated in the same pass;
+    the data are centred once. Regularisation by an eigenvalue floor, not
+    an added ridge, keeps each M-step a true maximisation (Hathaway 1985): the
+    log-likelihood never falls, even after a component collapses. With
+    ``reg_covar=0`` the iterations equal scikit-learn's. A component whose responsibilities vanish keeps
+    its last mean and covariance and is reported in a
+    :class:`~lvm.exceptions.DegenerateComponentWarning`, as is one that holds
+    fewer points than dimensions (its covariance is then set by ``reg_covar``).
+
+    References
+    ----------
+    Dempster, A. P., Laird, N. M. and Rubin, D. B. (1977). Maximum likelihood
+    from incomplete data via the EM algorithm. JRSS B 39, 1-38.
+    doi:10.1111/j.2517-6161.1977.tb01600.x
+
+    Fraley, C. and Raftery, A. E. (2002). Model-based clustering, discriminant
+    analysis and density estimation. JASA 97, 611-631. doi:10.1198/016214502760047131
+
+    Examples
+    --------
+    >>> import lvm
+    >>> X = lvm.datasets.load_old_faithful()
+    >>> gm = lvm.GaussianMixture(2, random_state=0).fit(X)
+    >>> gm.means_.round(1)
+    array([[ 2. , 54.5],
+           [ 4.3, 80. ]])
+    """
+
+    _parameter_constraints = {
+        "n_components": [Interval(numbers.Integral, 1, None)],
+        "covariance_type": [Options(*COVARIANCE_TYPES)],
+        "tol": [Interval(numbers.Real, 0, None)],
+        "reg_covar": [Interval(numbers.Real, 0, None)],
+        "max_iter": [Interval(numbers.Integral, 0, None)],
+        "n_init": [Interval(numbers.Integral, 1, None)],
+        "init": [Options("kmeans++", "kmeans", "random")],
+        "weights_init": [_ARRAY],
+        "means_init": [_ARRAY],
+        "precisions_init": [_ARRAY],
+        "missing": [Options("error", "em")],
+        "random_state": [RANDOM_STATE],
+        "callback": [CALLABLE, NONE],
+        "verbose": [Interval(numbers.Integral, 0, None), Options(False, True)],
+    }
+
+    def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6, max_iter=100,
+                 n_init=1, init="kmeans++", weights_init=None, means_init=None, precisions_init=None,
+                 missing="error", random_state=None, callback=None, verbose=0):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init = init
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.missing = missing
+        self.random_state = random_state
+        self.callback = callback
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self.missing == "em"
+        return tags
+
+    @property
+    def _structure(self):
+        return COVARIANCE_TYPES[self.covariance_type]
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y=None):
+        """Fit the mixture by EM, keeping the best of ``n_init`` starts.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data; NaN marks a missing entry when ``missing="em"``.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : GaussianMixture
+            The fitted model.
+        """
+        self._check_params()
+        X = check_data(self, X, reset=True, allow_nan=self.missing == "em")
+        n, p = X.shape
+        k = self.n_components
+        if n < k:
+            raise ValueError(f"GaussianMixture: n_components={k} needs at least {k} samples; got {n}.")
+        observed = ~np.isnan(X)
+        complete = bool(observed.all())
+        if not complete and np.any(~observed.any(axis=0)):
+            raise ValueError(f"X has no observed value in column(s) {np.flatnonzero(~observed.any(axis=0)).tolist()}.")
+        # Centring once makes the second-moment form of the M-step accurate.
+        center = X.mean(axis=0) if complete else np.nanmean(X, axis=0)
+        Xc = np.where(observed, X - center, 0.0) if not complete else X - center
+        structure = self._structure
+        rng = check_random_state(self.random_state)
+        user = self._user_init(center, p)
+
+        def init(rng):
+            return self._initial_params(Xc, observed, complete, user, rng)
+
+        if complete:
+            constant = structure.second_moment(Xc, None) if structure.name == "tied" else None
+
+            def e_step(params):
+                return _em_steps.e_step(Xc, params, structure, constant)
+        else:
+            def e_step(params):
+                return _em_steps.e_step_missing(Xc, observed, params, structure, self.reg_covar)
+
+        def m_step(stats):
+            return self._m_step(stats, n)
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DegenerateComponentWarning)
+            result = fit_em(init, e_step, m_step, n_init=self.n_init, rng=rng, tol=self.tol,
+                            max_iter=self.max_iter, callback=self.callback, verbose=self.verbose,
+                            name="GaussianMixture")
+        for message in {str(w.message) for w in caught if w.category is DegenerateComponentWarning}:
+            warnings.warn(message, DegenerateComponentWarning, stacklevel=2)
+        for w in caught:
+            if w.category is not DegenerateComponentWarning:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        self._set_fitted(result, center, p)
+        self._warn_degenerate(result.stats["nk"], p)
+        return self
+
+    def _m_step(self, stats, n):
+        return _em_steps.m_step(stats, self._structure, self.reg_covar, n)
+
+    def _user_init(self, center, p):
+        k = self.n_components
+        user = {}
+        if self.weights_init is not None:
+            weights = np.asarray(self.weights_init, dtype=np.float64)
+            if weights.shape != (k,) or np.any(weights < 0) or not np.isclose(weights.sum(), 1.0):
+                raise ValueError(f"weights_init must be {k} non-negative numbers summing to 1; got {weights}.")
+            user["weights"] = weights
+        if self.means_init is not None:
+            means = np.asarray(self.means_init, dtype=np.float64)
+            if means.shape != (k, p):
+                raise ValueError(f"means_init must have shape ({k}, {p}); got {means.shape}.")
+            user["means"] = means - center
+        if self.precisions_init is not None:
+            precisions = np.asarray(self.precisions_init, dtype=np.float64)
+            structure = self._structure
+            covariances = structure.precision_cholesky_to_covariance(
+                _precision_to_cholesky(precisions, structure.name), k, p)
+            user["covariances"] = covariances
+        return user
+
+    def _initial_params(self, Xc, observed, complete, user, rng):
+        n, p = Xc.shape
+        k = self.n_components
+        data = Xc if complete else np.where(observed, Xc, 0.0)
+        if self.init == "random":
+            resp = rng.uniform(size=(n, k))
+            resp /= resp.sum(axis=1, keepdims=True)
+        else:
+            if self.init == "kmeans":
+                labels = KMeans(k, n_init=1, random_state=rng).fit(data).labels_
+            else:
+                centres, _ = kmeans_plusplus(data, k, random_state=rng)
+                distances = ((data[:, None, :] - centres[None]) ** 2).sum(axis=2) if n * k * p < 5e7 else None
+                labels = np.argmin(distances, axis=1) if distances is not None else \
+                    KMeans(k, init=centres, n_init=1, max_iter=1).fit(data).labels_
+            resp = np.zeros((n, k))
+            resp[np.arange(n), labels] = 1.0
+        structure = self._structure
+        nk = resp.sum(axis=0)
+        second = structure.second_moment(data, resp) if structure.name != "tied" else data.T @ data
+        stats = {"nk": nk, "sums": resp.T @ data, "second": second,
+                 "params": {"means": np.zeros((k, p)), "covariances": _unit(structure.name, k, p)}}
+        params = self._m_step(stats, n)
+        if user:
+            params.update(user)
+            params["precisions_cholesky"] = structure.precision_cholesky(params["covariances"])
+        return params
+
+    def _set_fitted(self, result, center, p):
+        structure = self._structure
+        params = result.params
+        self.weights_ = params["weights"]
+        self.means_ = params["means"] + center
+        self.covariances_ = params["covariances"]
+        self.precisions_cholesky_ = params["precisions_cholesky"]
+        if structure.name in ("full", "tied"):
+            factors = self.precisions_cholesky_
+            self.precisions_ = factors @ np.swapaxes(factors, -1, -2)
+        else:
+            self.precisions_ = self.precisions_cholesky_**2
+        self.converged_ = result.converged
+        self.n_iter_ = result.n_iter
+        self.history_ = result.history
+        self.lower_bound_ = float(result.history[-1])
+        k = self.n_components
+        self.n_parameters_ = int(k - 1 + k * p + structure.n_parameters(k, p))
+
+    def _warn_degenerate(self, nk, p):
+        thin = np.flatnonzero(nk < p + 1)
+        if thin.size:
+            warnings.warn(
+                f"GaussianMixture: component(s) {thin.tolist()} hold fewer than n_features + 1 = {p + 1} "
+                f"points (effective sizes {np.round(nk[thin], 2).tolist()}); their covariances are set "
+                "by reg_covar, not by the data. Use fewer components, or check for duplicated points.",
+                DegenerateComponentWarning, stacklevel=3,
+            )
+
+    # ---------------------------------------------------------- inference
+    def posterior(self, X):
+        """Compute the posterior of the latent class of each row: the responsibilities.
+
+        .. math:: r_{nk} = p(z_n = k \\mid x_n)
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        MixturePosterior
+            ``responsibilities`` and ``log_responsibilities``, both (n_samples, n_components).
+        """
+        log_r, _ = self._scores(X)
+        with np.errstate(under="ignore"):
+            return MixturePosterior(np.exp(log_r), log_r)
+
+    def _scores(self, X):
+        check_is_fitted(self)
+        X = check_data(self, X, reset=False, allow_nan=self.missing == "em")
+        observed = ~np.isnan(X)
+        if observed.all():
+            return _em_steps.log_resp(X, self.weights_, self.means_, self.precisions_cholesky_, self._structure)
+        return _em_steps.log_resp_missing(X, observed, self.weights_, self.means_, self.covariances_,
+                                          self._structure)
+
+    def predict_proba(self, X):
+        """Return the responsibilities ``p(z = k | x)`` of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+            Rows sum to 1.
+        """
+        return self.posterior(X).responsibilities
+
+    def transform(self, X):
+        """Return the responsibilities, the posterior of the latent class (as ``predict_proba``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+            Rows sum to 1.
+        """
+        return self.predict_proba(X)
+
+    def predict(self, X):
+        """Predict the most probable component of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Component labels.
+        """
+        return np.argmax(self._scores(X)[0], axis=1)
+
+    def fit_predict(self, X, y=None):
+        """Fit the mixture and return the most probable component of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Component labels, equal to ``fit(X).predict(X)``.
+        """
+        return self.fit(X).predict(X)
+
+    def inverse_transform(self, X):
+        """Map responsibilities to the expected point ``sum_k r_k mu_k``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Responsibilities (or any weights over components).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            The mixture of component means they weight.
+        """
+        check_is_fitted(self)
+        return np.asarray(X, dtype=np.float64) @ self.means_
+
+    def score_samples(self, X):
+        """Log-likelihood of each row, ``log sum_k pi_k N(x | mu_k, Sigma_k)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data; with missing entries, the density of the observed ones.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Log-density of each row.
+        """
+        return self._scores(X)[1]
+
+    def icl(self, X):
+        """Integrated completed likelihood (Biernacki, Celeux & Govaert 2000), lower is better.
+
+        .. math:: \\mathrm{ICL} = \\mathrm{BIC} - 2 \\sum_n \\log r_{n, \\hat z_n}
+
+        BIC penalised by the entropy of the hard classification, as mclust
+        computes it (mclust reports it with the opposite sign).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        float
+            The criterion.
+        """
+        log_r, _ = self._scores(X)
+        return float(self.bic(X) - 2.0 * np.max(log_r, axis=1).sum())
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw points and their components from the fitted mixture.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of draws.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draw.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The points.
+        Z : ndarray of shape (n_samples,)
+            The component each was drawn from.
+        """
+        check_is_fitted(self)
+        rng = check_random_state(random_state)
+        counts = rng.multinomial(n_samples, self.weights_)
+        k, p = self.means_.shape
+        full = self._structure.to_full(self.covariances_, k, p)
+        return sample_components(rng, self.means_, full, counts)
+
+    @property
+    def _n_features_out(self):
+        return self.n_components
+
+    def summary(self):
+        """Report the weights, means and covariances of the components as tables.
+
+        Returns
+        -------
+        Summary
+            Tables ``"components"`` (weight and mean of each) and
+            ``"covariances"`` (one block per component).
+        """
+        check_is_fitted(self)
+        k, p = self.means_.shape
+        names = list(getattr(self, "feature_names_in_", [f"x{j}" for j in range(p)]))
+        labels = [f"component {j}" for j in range(k)]
+        components = pd.DataFrame(self.means_, index=labels, columns=names)
+        components.insert(0, "weight", self.weights_)
+        full = self._structure.to_full(self.covariances_, k, p)
+        covariances = pd.concat(
+            {label: pd.DataFrame(full[j], index=names, columns=names) for j, label in enumerate(labels)})
+        info = {"covariance type": self.covariance_type, "components": k,
+                "mean log-likelihood": self.lower_bound_, "iterations": self.n_iter_,
+                "converged": self.converged_, "parameters": self.n_parameters_}
+        return Summary("Gaussian mixture", info, {"components": components, "covariances": covariances})
+
+
+def _unit(name, k, p):
+    return {"full": np.broadcast_to(np.eye(p), (k, p, p)).copy(), "tied": np.eye(p),
+            "diag": np.ones((k, p)), "spherical": np.ones(k)}[name]
+
+
+def _precision_to_cholesky(precisions, name):
+    """Cholesky factors (scikit-learn's storage) of user-given precisions."""
+    if name == "full":
+        return np.array([linalg.cholesky(prec, lower=True) for prec in precisions])
+    if name == "tied":
+        return linalg.cholesky(precisions, lower=True)
+    return np.sqrt(precisions)
