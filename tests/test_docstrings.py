@@ -46,12 +46,14 @@ def _fits(cls):
     frame = pd.DataFrame(X, columns=list("abcde"))
     if cls is lvm.PCA:
         return [lvm.PCA(2).fit(X), lvm.PCA(2).partial_fit(frame)]
+    if cls is lvm.GaussianMixture:
+        return [lvm.GaussianMixture(2, random_state=0).fit(frame)]
     if cls is lvm.FactorAnalysis:
         return [lvm.FactorAnalysis(2).fit(frame), lvm.FactorAnalysis(2).partial_fit(X)]
     return [lvm.PPCA("mle").fit(frame), lvm.PPCA(2).partial_fit(X)]
 
 
-@pytest.mark.parametrize("cls", [lvm.PCA, lvm.PPCA, lvm.FactorAnalysis])
+@pytest.mark.parametrize("cls", [lvm.PCA, lvm.PPCA, lvm.FactorAnalysis, lvm.GaussianMixture])
 def test_documented_attributes_are_the_fitted_ones(cls):
     documented = {item.name.split(" : ")[0] for item in ClassDoc(cls)["Attributes"]}
     fitted = set()

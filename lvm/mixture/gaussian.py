@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._base import LatentModel
 from .._em import fit_em
 from .._summary import Summary
-from .._validation import CALLABLE, NONE, RANDOM_STATE, Interval, Options, check_data
+from .._validation import CALLABLE, NONE, RANDOM_STATE, Interval, Options, check_data, check_variance
 from ..exceptions import DegenerateComponentWarning
 from . import _em_steps
 from ._covariance import COVARIANCE_TYPES, sample_components
@@ -214,6 +214,8 @@ class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentM
         # Centring once makes the second-moment form of the M-step accurate.
         center = X.mean(axis=0) if complete else np.nanmean(X, axis=0)
         Xc = np.where(observed, X - center, 0.0) if not complete else X - center
+        with np.errstate(over="ignore"):
+            check_variance(np.einsum("ij,ij->", Xc, Xc) / n, X)
         structure = self._structure
         rng = check_random_state(self.random_state)
         user = self._user_init(center, p)
