@@ -9,7 +9,6 @@ once and each chunk's products stay in cache.
 
 import numpy as np
 from scipy import linalg
-from scipy.special import logsumexp
 
 from ._covariance import _LOG_2PI
 
@@ -22,13 +21,23 @@ def chunk_rows(k, p):
     return max(256, _CHUNK_BYTES // (8 * max(k, 1) * max(p, 1)))
 
 
+def _logsumexp_rows(a):
+    """``log sum_k exp(a_nk)`` per row, stably: the row maximum is factored out first."""
+    top = a.max(axis=1)
+    top[~np.isfinite(top)] = 0.0
+    # exp of entries far below the row maximum underflows to 0 harmlessly.
+    with np.errstate(under="ignore"):
+        shifted = np.exp(a - top[:, None])
+    return np.log(shifted.sum(axis=1)) + top
+
+
 def log_resp(X, weights, means, precisions_cholesky, structure):
     """Log responsibilities and per-row log-likelihood: ((n, k), (n,))."""
-    weighted = structure.log_prob(X, means, precisions_cholesky) + np.log(weights)
-    norm = logsumexp(weighted, axis=1)
-    # exp of very negative log-responsibilities underflows to 0 harmlessly.
-    with np.errstate(under="ignore"):
-        return weighted - norm[:, None], norm
+    weighted = structure.log_prob(X, means, precisions_cholesky)
+    weighted += np.log(weights)
+    norm = _logsumexp_rows(weighted)
+    weighted -= norm[:, None]
+    return weighted, norm
 
 
 def e_step(X, params, structure, constant_second=None):
@@ -146,7 +155,7 @@ def e_step_missing(X0, observed, params, structure, reg_covar):
         rows = np.flatnonzero(group == g)
         log_prob, filled, conditional = _pattern_terms(X0[rows], pattern, means, full)
         weighted = log_prob + log_weights
-        norm = logsumexp(weighted, axis=1)
+        norm = _logsumexp_rows(weighted)
         with np.errstate(under="ignore"):
             resp = np.exp(weighted - norm[:, None])
         total += norm.sum()
@@ -203,6 +212,6 @@ def log_resp_missing(X, observed, weights, means, covariances, structure):
         rows = np.flatnonzero(group == g)
         log_prob, _, _ = _pattern_terms(np.where(observed[rows], X[rows], 0.0), pattern, means, full)
         weighted = log_prob + np.log(weights)
-        norm[rows] = logsumexp(weighted, axis=1)
+        norm[rows] = _logsumexp_rows(weighted)
         log_r[rows] = weighted - norm[rows][:, None]
     return log_r, norm
