@@ -402,7 +402,14 @@ def _statsmodels_covariance(result, sd):
 
 
 def bench_factor(args):
-    """Maximum-likelihood factor analysis; returns (markdown lines, [(target, measured, PASS/FAIL)])."""
+    """Maximum-likelihood factor analysis; returns (markdown lines, [(target, measured, PASS/FAIL)]).
+
+    Every contender's fitted covariance is scored on the raw data by
+    :func:`mean_loglik` with the column means as mean. statsmodels' loadings and
+    uniquenesses are on the correlation scale and are put back in raw units with
+    the ML (``ddof=0``) standard deviations. statsmodels draws its starting
+    loadings at random; ``rng=0`` makes every call the same.
+    """
     n, p, k = 100_000, 50, 5
     X = make_factor(n, p, k, seed=0)
     mean = X.mean(axis=0)
@@ -412,9 +419,9 @@ def bench_factor(args):
         "lvm default": (lambda: lvm.FactorAnalysis(k).fit(X), "ML, L-BFGS-B on the uniquenesses"),
         "lvm em": (lambda: lvm.FactorAnalysis(k, solver="em").fit(X), "ML, EM on the correlation matrix"),
         "sklearn default": (lambda: SkFactorAnalysis(n_components=k).fit(X),
-                            "ML, EM on the data with randomized SVD, tol=1e-2"),
+                            "ML, SVD-based iterations on the raw data (randomized SVD), tol=1e-2"),
         "statsmodels ml": (lambda: SmFactor(X, n_factor=k, method="ml").fit(rng=0),
-                           "ML, 3 EM steps then BFGS on the correlation matrix"),
+                           "ML, 3 EM steps from a seeded random start, then BFGS on the correlation matrix"),
         "floor: X.T @ X": (lambda: X.T @ X, "one product, nothing else"),
     }
     covariance = {

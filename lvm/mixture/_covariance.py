@@ -55,11 +55,19 @@ class Full:
 
     @staticmethod
     def second_moment(X, resp):
-        """``sum_n r_nk x_n x_n^T`` for every ``k`` in one matrix product: (k, p, p)."""
-        n, p = X.shape
+        """``sum_n r_nk x_n x_n^T`` for every ``k``: (k, p, p).
+
+        Each is ``Z^T Z`` with ``Z = sqrt(r_k) X``, a symmetric rank update
+        (BLAS ``syrk``) at half the cost of a general product.
+        """
+        p = X.shape[1]
         k = resp.shape[1]
-        weighted = (X[:, None, :] * resp[:, :, None]).reshape(n, k * p)
-        return (X.T @ weighted).reshape(p, k, p).transpose(1, 0, 2)
+        roots = np.sqrt(resp)
+        out = np.empty((k, p, p))
+        for j in range(k):
+            scaled = X * roots[:, j : j + 1]
+            out[j] = scaled.T @ scaled
+        return out
 
     @staticmethod
     def from_full(second):

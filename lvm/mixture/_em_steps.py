@@ -7,8 +7,11 @@ It runs over row chunks, so the responsibilities of all rows never exist at
 once and each chunk's products stay in cache.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from scipy import linalg
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from ._covariance import _LOG_2PI
 
@@ -61,24 +64,40 @@ def e_step(X, params, structure, constant_second=None):
     n, p = X.shape
     k = params["means"].shape[0]
     rows = chunk_rows(k, p)
-    nk = np.zeros(k)
-    sums = np.zeros((k, p))
-    second = None
-    total = 0.0
-    for start in range(0, n, rows):
+
+    def chunk(start):
         block = X[start : start + rows]
         log_r, norm = log_resp(block, params["weights"], params["means"], params["precisions_cholesky"], structure)
         with np.errstate(under="ignore"):
             resp = np.exp(log_r)
-        total += norm.sum()
-        nk += resp.sum(axis=0)
-        sums += resp.T @ block
-        if constant_second is None:
-            part = structure.second_moment(block, resp)
-            second = part if second is None else second + part
-    if constant_second is not None:
-        second = constant_second
+        second = structure.second_moment(block, resp) if constant_second is None else None
+        return norm.sum(), resp.sum(axis=0), resp.T @ block, second
+
+    parts = map_chunks(chunk, range(0, n, rows))
+    total = sum(part[0] for part in parts)
+    nk = np.sum([part[1] for part in parts], axis=0)
+    sums = np.sum([part[2] for part in parts], axis=0)
+    second = constant_second if constant_second is not None else np.sum([part[3] for part in parts], axis=0)
     return total / n, {"nk": nk, "sums": sums, "second": second, "params": params}
+
+
+def map_chunks(function, starts):
+    """``[function(s) for s in starts]``, spread over the cores the BLAS library may use.
+
+    The per-chunk products are too small for a multi-threaded BLAS to pay off
+    (its threads mostly wait on each other), so BLAS runs single-threaded and
+    the chunks go to a pool of as many Python threads, which numpy's
+    GIL-releasing kernels keep busy. Results come back in order, so sums over
+    them do not depend on the thread count.
+    """
+    starts = list(starts)
+    workers = min(len(starts), max((info["num_threads"] for info in threadpool_info()
+                                    if info["user_api"] == "blas"), default=1))
+    with threadpool_limits(limits=1, user_api="blas"):
+        if workers <= 1:
+            return [function(start) for start in starts]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(function, starts))
 
 
 def m_step(stats, structure, reg_covar, n):

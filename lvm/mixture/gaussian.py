@@ -276,6 +276,11 @@ class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentM
     def _initial_params(self, Xc, observed, complete, user, rng):
         n, p = Xc.shape
         k = self.n_components
+        structure = self._structure
+        if {"weights", "means", "covariances"} <= set(user):
+            params = dict(user)
+            params["precisions_cholesky"] = structure.precision_cholesky(params["covariances"])
+            return params
         data = Xc if complete else np.where(observed, Xc, 0.0)
         if self.init == "random":
             resp = rng.uniform(size=(n, k))
@@ -290,7 +295,6 @@ class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentM
                     KMeans(k, init=centres, n_init=1, max_iter=1).fit(data).labels_
             resp = np.zeros((n, k))
             resp[np.arange(n), labels] = 1.0
-        structure = self._structure
         nk = resp.sum(axis=0)
         second = structure.second_moment(data, resp) if structure.name != "tied" else data.T @ data
         stats = {"nk": nk, "sums": resp.T @ data, "second": second,
