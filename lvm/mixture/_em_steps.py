@@ -91,6 +91,9 @@ def map_chunks(function, starts):
     them do not depend on the thread count.
     """
     starts = list(starts)
+    if len(starts) == 1:
+        # One chunk: the bookkeeping below would cost more than it saves.
+        return [function(starts[0])]
     workers = min(len(starts), max((info["num_threads"] for info in threadpool_info()
                                     if info["user_api"] == "blas"), default=1))
     with threadpool_limits(limits=1, user_api="blas"):
