@@ -5,9 +5,12 @@ documented on each function. Low-rank-plus-diagonal Gaussians have their own
 module, :mod:`lvm._lowrank`.
 """
 
+import functools
+
 import numpy as np
 from scipy import linalg
 from scipy.sparse.linalg import eigsh
+from threadpoolctl import ThreadpoolController
 
 _LOG_2PI = np.log(2.0 * np.pi)
 
@@ -69,3 +72,24 @@ def eigh_top(matrix, k):
         values, vectors = eigsh(matrix, k=k, which="LA", tol=0.0, v0=start)
     order = np.argsort(values)[::-1]
     return values[order], vectors[:, order]
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_controller():
+    # Built on first use, once numpy's and scipy's BLAS libraries are loaded;
+    # a controller's limit() then costs microseconds.
+    return ThreadpoolController().select(user_api="blas")
+
+
+def blas_threads():
+    """Threads the loaded BLAS libraries may use (the largest of their settings)."""
+    return max((lib.num_threads for lib in _blas_controller().lib_controllers), default=1)
+
+
+def single_blas_thread():
+    """Context manager running BLAS single-threaded, for loops of small products.
+
+    For matrices of a few dozen rows a second BLAS thread mostly waits on the
+    first, and stalls whenever another process holds the other core.
+    """
+    return _blas_controller().limit(limits=1)

@@ -57,13 +57,19 @@ def _scaled_eigen(psi, R, k, vectors=True):
     return values, vecs
 
 
-def ml_objective(psi, R, k):
-    """ML discrepancy minimised over the loadings for given uniquenesses.
+def _loadings_from_eigen(psi, values, vectors, k):
+    """``Psi^{1/2} U_k (E_k - I)^{1/2}`` from the ascending eigenpairs of ``Psi^{-1/2} R Psi^{-1/2}``."""
+    top = vectors[:, ::-1][:, :k]
+    return np.sqrt(psi)[:, None] * top * np.sqrt(np.maximum(values[::-1][:k] - 1.0, 0.0))
+
+
+def ml_objective_and_gradient(psi, R, k):
+    """ML discrepancy for given uniquenesses and its gradient, from one eigendecomposition.
 
     With ``e_j`` the eigenvalues of ``Psi^{-1/2} R Psi^{-1/2}``,
     ``F(Psi) = -sum_{j > k} (log e_j - e_j) + k - p``, which equals
     ``log|C| - log|R| + tr(C^{-1} R) - p`` at the best ``L`` for this ``Psi``
-    (Joreskog 1967, eq. 12).
+    (Joreskog 1967, eq. 12); its gradient is ``diag(L L^T + Psi - R) / psi^2``.
 
     Parameters
     ----------
@@ -73,8 +79,19 @@ def ml_objective(psi, R, k):
 
     Returns
     -------
-    float
+    objective : float
+    gradient : ndarray of shape (p,)
     """
+    p = len(R)
+    values, vectors = _scaled_eigen(psi, R, k)
+    discarded = values[: p - k]
+    objective = -np.sum(np.log(discarded) - discarded) + k - p
+    loadings = _loadings_from_eigen(psi, values, vectors, k)
+    return objective, (np.sum(loadings**2, axis=1) + psi - np.diag(R)) / psi**2
+
+
+def ml_objective(psi, R, k):
+    """ML discrepancy ``F(Psi)``; see :func:`ml_objective_and_gradient`."""
     p = len(R)
     discarded = _scaled_eigen(psi, R, k, vectors=False)[: p - k]
     return -np.sum(np.log(discarded) - discarded) + k - p
@@ -88,14 +105,12 @@ def ml_loadings(psi, R, k):
     diagonal), the usual ML identification.
     """
     values, vectors = _scaled_eigen(psi, R, k)
-    top = vectors[:, ::-1][:, :k]
-    return np.sqrt(psi)[:, None] * top * np.sqrt(np.maximum(values[::-1][:k] - 1.0, 0.0))
+    return _loadings_from_eigen(psi, values, vectors, k)
 
 
 def ml_gradient(psi, R, k):
-    """Gradient of :func:`ml_objective`: ``diag(L L^T + Psi - R) / psi^2``."""
-    loadings = ml_loadings(psi, R, k)
-    return (np.sum(loadings**2, axis=1) + psi - np.diag(R)) / psi**2
+    """Gradient of :func:`ml_objective`; see :func:`ml_objective_and_gradient`."""
+    return ml_objective_and_gradient(psi, R, k)[1]
 
 
 def fit_ml_quasi_newton(R, k, *, start=None, tol=1e-9, max_iter=1000, lower=UNIQUENESS_FLOOR):
@@ -124,9 +139,11 @@ def fit_ml_quasi_newton(R, k, *, start=None, tol=1e-9, max_iter=1000, lower=UNIQ
     p = len(R)
     start = ml_start(R, k) if start is None else start
     result = optimize.minimize(
-        ml_objective, np.clip(start, lower, 1.0), args=(R, k), jac=ml_gradient, method="L-BFGS-B",
+        ml_objective_and_gradient, np.clip(start, lower, 1.0), args=(R, k), jac=True, method="L-BFGS-B",
         bounds=[(lower, 1.0)] * p,
-        options={"ftol": _FTOL, "gtol": tol, "maxiter": max_iter, "maxcor": 20},
+        # The objective sums p logarithms of numbers near 1: below a relative change
+        # of about 100 p eps its decrease is rounding, not progress.
+        options={"ftol": _FTOL * 10 * p, "gtol": tol, "maxiter": max_iter, "maxcor": 20},
     )
     psi = result.x
     return {

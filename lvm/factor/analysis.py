@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from .. import _lowrank
 from .._base import LatentModel
 from .._em import fit_em
+from .._linalg import single_blas_thread
 from .._stats import ScatterStats, masked_mean, scatter_stats
 from .._validation import BOOLEAN, CALLABLE, NONE, Interval, Options, check_data, check_variance
 from ..exceptions import HeywoodCaseWarning
@@ -23,6 +24,10 @@ from ._report import build_summary
 from .fit import fit_statistics
 from .rotation import OBLIQUE, ORTHOGONAL, Rotation, rotate, sort_factors
 from .scores import bartlett_weights, regression_weights
+
+# Up to this many variables the iterations' p x p products are too small for
+# a second BLAS thread to help.
+_SINGLE_THREAD_MAX_P = 256
 
 Posterior = namedtuple("Posterior", ["mean", "covariance"])
 
@@ -215,13 +220,12 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
             The fitted model.
         """
         self._check_params()
-        X = check_data(self, X, reset=True, allow_nan=self.missing == "em")
+        X, sums = check_data(self, X, reset=True, allow_nan=self.missing == "em", return_sums=True)
         self.__dict__.pop("scatter_", None)
-        observed = ~np.isnan(X)
-        if not observed.all():
-            self._fit_missing(X, observed)
+        if not np.all(np.isfinite(sums)):
+            self._fit_missing(X, ~np.isnan(X))
         else:
-            self._fit_stats(scatter_stats(X), X)
+            self._fit_stats(scatter_stats(X, sums), X)
         return self
 
     def partial_fit(self, X, y=None):
@@ -320,8 +324,13 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
                 "combinations of others, e.g. duplicated columns, or there are fewer rows than "
                 "variables); drop the redundant variables."
             ) from None
-        result, history = self._estimate(R, k)
-        self._finish(R, n, result, history, mean=mean, scale=scale, ml_scale=ml_scale)
+        if p <= _SINGLE_THREAD_MAX_P:
+            with single_blas_thread():
+                result, history = self._estimate(R, k)
+                self._finish(R, n, result, history, mean=mean, scale=scale, ml_scale=ml_scale)
+        else:
+            result, history = self._estimate(R, k)
+            self._finish(R, n, result, history, mean=mean, scale=scale, ml_scale=ml_scale)
 
     def _estimate(self, R, k):
         if self.method == "minres":

@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import linalg
-from threadpoolctl import threadpool_info, threadpool_limits
 
+from .._linalg import blas_threads, single_blas_thread
 from ._covariance import _LOG_2PI
 
 # Rows per chunk: about this many bytes of (rows x components x features) work arrays.
@@ -94,9 +94,8 @@ def map_chunks(function, starts):
     if len(starts) == 1:
         # One chunk: the bookkeeping below would cost more than it saves.
         return [function(starts[0])]
-    workers = min(len(starts), max((info["num_threads"] for info in threadpool_info()
-                                    if info["user_api"] == "blas"), default=1))
-    with threadpool_limits(limits=1, user_api="blas"):
+    workers = min(len(starts), blas_threads())
+    with single_blas_thread():
         if workers <= 1:
             return [function(start) for start in starts]
         with ThreadPoolExecutor(max_workers=workers) as pool:
