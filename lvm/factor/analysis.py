@@ -226,6 +226,7 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
             self._fit_missing(X, ~np.isnan(X))
         else:
             self._fit_stats(scatter_stats(X, sums), X)
+        self._warn_heywood()
         return self
 
     def partial_fit(self, X, y=None):
@@ -255,6 +256,7 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
             stats = ScatterStats(self.n_samples_, self.mean_, self.scatter_).merge(stats)
         self._fit_stats(stats, X)
         self.scatter_ = stats.scatter
+        self._warn_heywood()
         return self
 
     def fit_covariance(self, S, n_obs):
@@ -288,6 +290,7 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
         sd = np.sqrt(np.diag(S))
         R = covariance_to_correlation(S, "S")
         self._fit_correlation(R, n_obs, mean=np.full(len(R), np.nan), scale=sd, ml_scale=sd)
+        self._warn_heywood()
         return self
 
     def _fit_stats(self, stats, X):
@@ -368,13 +371,6 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
         loadings = rotation.loadings
         names = self._names()
         self.heywood_ = [names[j] for j in np.flatnonzero(psi <= _fitting.UNIQUENESS_FLOOR * (1 + _FLOOR_RTOL))]
-        if self.heywood_:
-            warnings.warn(
-                f"Heywood case: the uniqueness of {', '.join(self.heywood_)} reached the floor "
-                f"{_fitting.UNIQUENESS_FLOOR}; these variables are almost entirely explained by the "
-                "factors. Try fewer factors, or check for near-duplicate variables.",
-                HeywoodCaseWarning, stacklevel=3,
-            )
         self.unrotated_loadings_ = unrotated
         self.loadings_ = pd.DataFrame(loadings, index=names, columns=self._factor_names()) \
             if hasattr(self, "feature_names_in_") else loadings
@@ -459,6 +455,15 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
         self.log_likelihood_ = float(run.loglik * n)
 
     # ----------------------------------------------------------- helpers
+    def _warn_heywood(self):
+        if self.heywood_:
+            warnings.warn(
+                f"Heywood case: the uniqueness of {', '.join(self.heywood_)} reached the floor "
+                f"{_fitting.UNIQUENESS_FLOOR}; these variables are almost entirely explained by the "
+                "factors. Try fewer factors, or check for near-duplicate variables.",
+                HeywoodCaseWarning, stacklevel=3,
+            )
+
     def _names(self):
         if hasattr(self, "feature_names_in_"):
             return [str(c) for c in self.feature_names_in_]
