@@ -5,6 +5,7 @@ Usage, from the repository root::
     python benchmarks/run.py                  # every model family
     python benchmarks/run.py pca              # one family
     python benchmarks/run.py factor --threads 1
+    python benchmarks/run.py mixture --threads 1
     python benchmarks/run.py pca --repeats 9 --markdown benchmarks/results/pca.md
 
 Method
@@ -23,6 +24,11 @@ Method
 * Factor analysis accuracy is the mean log-likelihood per sample of the raw
   data under each fitted Gaussian ``N(column means, implied covariance)``,
   computed by the same function for every contender.
+* Gaussian mixtures are timed per EM iteration, without the one-off costs: in
+  each round both libraries fit ``MIX_ITER_SHORT`` and ``MIX_ITER_LONG``
+  iterations from the same starting values, and the time per iteration is
+  ``(t_long - t_short) / (MIX_ITER_LONG - MIX_ITER_SHORT)``. Both must reach the
+  same log-likelihood.
 
 Each model family is one ``bench_<family>`` function registered in ``FAMILIES``.
 """
@@ -35,6 +41,7 @@ import platform
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import scipy
@@ -44,6 +51,8 @@ import sklearn
 import statsmodels
 from sklearn.decomposition import PCA as SkPCA
 from sklearn.decomposition import FactorAnalysis as SkFactorAnalysis
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture as SkGaussianMixture
 from statsmodels.multivariate.factor import Factor as SmFactor
 from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -158,7 +167,7 @@ def _timed(fn):
     return time.perf_counter() - start
 
 
-def time_interleaved(contenders, repeats, budget=None):
+def time_interleaved(contenders, repeats, budget=None, fast_extra=FAST_EXTRA):
     """Run every contender once per round, alternating the order; return times per round.
 
     Parameters
@@ -169,6 +178,9 @@ def time_interleaved(contenders, repeats, budget=None):
     budget : float, optional
         Seconds after which no new round is started once ``MIN_ROUNDS`` are done
         (the extra rounds of the fast contenders are then skipped too).
+    fast_extra : int
+        Contenders whose fastest call is under ``FAST_SECONDS`` run ``fast_extra``
+        times as many extra rounds among themselves (0: none).
 
     Returns
     -------
@@ -189,8 +201,8 @@ def time_interleaved(contenders, repeats, budget=None):
             times[name][r] = _timed(contenders[name])
     repeats = len(times[names[0]])
     fast = [name for name in names if min(times[name].values()) < FAST_SECONDS]
-    if len(fast) >= 2:
-        for r in range(repeats, repeats * (1 + FAST_EXTRA)):
+    if len(fast) >= 2 and fast_extra > 0:
+        for r in range(repeats, repeats * (1 + fast_extra)):
             if over_budget(r):
                 break
             order = fast if r % 2 == 0 else fast[::-1]
@@ -489,7 +501,162 @@ def bench_factor(args):
     return lines, targets
 
 
-FAMILIES = {"pca": bench_pca, "factor": bench_factor}
+# ---------------------------------------------------------------------------
+# Gaussian mixtures
+
+# EM iterations of the short and the long fit; their difference is timed.
+MIX_ITER_SHORT = 2
+MIX_ITER_LONG = 12
+# Relative difference of the two libraries' log-likelihoods that counts as equal.
+MIX_LOGLIK_REL = 1e-8
+# Median paired ratio sklearn / lvm per iteration required, per covariance type.
+MIX_TARGETS = {"full": 2.0, "tied": 2.0, "diag": 1.0, "spherical": 1.0}
+
+
+def make_mixture(n_samples, n_features, n_components, *, seed=0):
+    """Gaussian mixture data with random full covariances.
+
+    Weights are drawn from a Dirichlet distribution with all parameters 5, means
+    from ``N(0, 1.5**2 I)``, and each covariance is ``Q diag(v) Q^T`` with ``Q`` a
+    random orthogonal matrix and eigenvalues ``v`` log-uniform in
+    [10**-0.5, 10**0.5]. The component sizes are a multinomial draw and the rows
+    are shuffled.
+    """
+    rng = np.random.default_rng(seed)
+    weights = rng.dirichlet(np.full(n_components, 5.0))
+    means = rng.normal(0.0, 1.5, (n_components, n_features))
+    counts = rng.multinomial(n_samples, weights)
+    X = np.empty((n_samples, n_features))
+    start = 0
+    for j in range(n_components):
+        q = np.linalg.qr(rng.standard_normal((n_features, n_features)))[0]
+        factor = q * np.sqrt(10.0 ** rng.uniform(-0.5, 0.5, n_features))
+        X[start:start + counts[j]] = rng.standard_normal((counts[j], n_features)) @ factor.T + means[j]
+        start += counts[j]
+    return X[rng.permutation(n_samples)]
+
+
+def mixture_start(X, n_components, covariance_type, *, seed=0):
+    """Starting values shared by both libraries: ``(weights, means, precisions)``.
+
+    Equal weights, means at distinct data rows drawn at random, and every
+    component's covariance equal to that of the whole data (precisions in the
+    storage of ``covariance_type``).
+    """
+    rng = np.random.default_rng(seed)
+    n = X.shape[0]
+    weights = np.full(n_components, 1.0 / n_components)
+    means = X[rng.choice(n, n_components, replace=False)]
+    cov = np.cov(X, rowvar=False, bias=True)
+    precisions = {
+        "full": np.tile(np.linalg.inv(cov), (n_components, 1, 1)),
+        "tied": np.linalg.inv(cov),
+        "diag": np.tile(1.0 / np.diag(cov), (n_components, 1)),
+        "spherical": np.full(n_components, 1.0 / np.mean(np.diag(cov))),
+    }[covariance_type]
+    return weights, means, precisions
+
+
+def _quiet(fn):
+    """``fn`` with ConvergenceWarning (expected: ``tol=0``) silenced."""
+
+    def call():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return fn()
+
+    return call
+
+
+def _per_iteration(times, lib, short, long_, rounds):
+    """Per round, ``(t_long - t_short) / (long_ - short)`` of library ``lib``."""
+    return np.array([(times[f"{lib} {long_}"][r] - times[f"{lib} {short}"][r]) / (long_ - short)
+                     for r in rounds])
+
+
+def bench_mixture(args):
+    """Gaussian mixture EM, time per iteration; returns (markdown lines, [(target, measured, PASS/FAIL)]).
+
+    For each covariance type both libraries run EM from the same starting values
+    with ``tol=0`` (a fixed number of iterations) and ``reg_covar=0``: lvm floors
+    the covariance eigenvalues at ``reg_covar`` where scikit-learn adds it to the
+    diagonal, and only without it do the two run the same iterations. The
+    rounds are interleaved as lvm short, sklearn short, lvm long, sklearn long,
+    in reverse order on odd rounds; the per-iteration time of a round is the
+    difference of its long and short fits over the difference of their
+    iterations, which removes validation, set-up and the final E-step.
+
+    lvm's ``history_[j]`` is the mean log-likelihood after ``j`` iterations (its
+    ``lower_bound_`` is ``history_[-1]``); scikit-learn's ``lower_bound_`` is
+    computed in the E-step of its last iteration, from the parameters before
+    that iteration's M-step, so it is compared with lvm's
+    ``history_[MIX_ITER_LONG - 1]``.
+    """
+    n, p, k = 100_000, 20, 10
+    short, long_ = MIX_ITER_SHORT, MIX_ITER_LONG
+    X = make_mixture(n, p, k, seed=0)
+
+    rows, targets = [], []
+    for ct in ("full", "tied", "diag", "spherical"):
+        weights, means, precisions = mixture_start(X, k, ct, seed=1)
+        common = dict(covariance_type=ct, tol=0.0, reg_covar=0.0, weights_init=weights,
+                      means_init=means, precisions_init=precisions, random_state=0)
+
+        def lvm_fit(iters, common=common):
+            return _quiet(lambda: lvm.GaussianMixture(k, max_iter=iters, **common).fit(X))
+
+        def sk_fit(iters, common=common):
+            return _quiet(lambda: SkGaussianMixture(k, max_iter=iters, **common).fit(X))
+
+        contenders = {f"lvm {short}": lvm_fit(short), f"sklearn {short}": sk_fit(short),
+                      f"lvm {long_}": lvm_fit(long_), f"sklearn {long_}": sk_fit(long_)}
+        models = {}
+        for name, fn in contenders.items():
+            print(f"[mixture/{ct}] {n} x {p}, k = {k}: warm-up {name}", file=sys.stderr, flush=True)
+            models[name] = fn()
+        mine, theirs = models[f"lvm {long_}"], models[f"sklearn {long_}"]
+        for name, model in models.items():
+            expected = short if name.endswith(f" {short}") else long_
+            if model.n_iter_ != expected:
+                raise RuntimeError(f"{ct}, {name}: {model.n_iter_} EM iterations, expected {expected}")
+        ll_lvm = float(mine.history_[long_ - 1])
+        ll_sk = float(theirs.lower_bound_)
+        rel = abs(ll_lvm - ll_sk) / abs(ll_sk)
+
+        print(f"[mixture/{ct}] timing {args.repeats * (1 + FAST_EXTRA)} interleaved rounds ...",
+              file=sys.stderr, flush=True)
+        times = time_interleaved(contenders, args.repeats * (1 + FAST_EXTRA), args.budget, fast_extra=0)
+        rounds = sorted(set.intersection(*(set(t) for t in times.values())))
+
+        t_lvm = _per_iteration(times, "lvm", short, long_, rounds)
+        t_sk = _per_iteration(times, "sklearn", short, long_, rounds)
+        ratios = t_sk / t_lvm
+        ratio = float(np.median(ratios))
+        low, high = np.quantile(ratios, [0.25, 0.75])
+        rows.append([ct, fmt_time(np.median(t_lvm)), fmt_time(np.median(t_sk)),
+                     f"{ratio:.2f}", f"{low:.2f} – {high:.2f}", len(rounds),
+                     fmt_time(median_time(times, f"lvm {short}")),
+                     fmt_time(median_time(times, f"sklearn {short}")),
+                     f"{ll_lvm:.12f}", f"{ll_sk:.12f}", f"{rel:.1e}"])
+        minimum = MIX_TARGETS[ct]
+        targets.append((f"(f) mixture, {ct}: sklearn / lvm per EM iteration >= {minimum:g}, "
+                        f"log-likelihoods equal within {MIX_LOGLIK_REL:g} relative",
+                        f"{ratio:.2f}; relative difference {rel:.1e}",
+                        ratio >= minimum and rel <= MIX_LOGLIK_REL))
+
+    lines = [f"### Gaussian mixture, EM time per iteration: {n} x {p}, k = {k}", "",
+             f"Per iteration: (time of a {long_}-iteration fit - time of a {short}-iteration fit) / "
+             f"{long_ - short}, within each round; log-likelihoods (mean per sample) after "
+             f"{long_ - 1} M-steps: lvm's `history_[{long_ - 1}]`, sklearn's `lower_bound_` of "
+             f"the {long_}-iteration fit.", ""]
+    lines += md_table(["covariance_type", "lvm per iter.", "sklearn per iter.",
+                       "sklearn / lvm (median paired)", "quartiles", "rounds",
+                       f"lvm {short}-iter. fit", f"sklearn {short}-iter. fit",
+                       "lvm log-lik.", "sklearn log-lik.", "rel. diff."], rows)
+    return lines, targets
+
+
+FAMILIES = {"pca": bench_pca, "factor": bench_factor, "mixture": bench_mixture}
 
 
 # ---------------------------------------------------------------------------

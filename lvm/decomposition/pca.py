@@ -62,10 +62,14 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
     n_components : int or None, default=None
         Number of components ``k``; ``None`` keeps ``min(n_samples, n_features)``.
     solver : {"auto", "covariance", "svd", "randomized"}, default="auto"
-        ``"covariance"`` forms the ``p x p`` scatter matrix in one pass without
-        a centred copy of ``X`` and takes its top eigenvectors (for wide data,
-        the ``n x n`` Gram matrix instead); ``"svd"`` is the thin SVD of the
-        centred data; ``"randomized"`` is a randomized range finder.
+        ``"covariance"`` is exact through the covariance: when ``min(n, p)``
+        is large against ``k`` (at least ``20 (3 k + 20)``) it runs Lanczos
+        (ARPACK, to machine precision) on the covariance operator without
+        forming it, and otherwise, or when a flat spectrum would need more than
+        ``min(n, p) / 20`` products, it forms the ``p x p`` scatter matrix in
+        one pass without a centred copy of ``X`` (for wide data the ``n x n``
+        Gram matrix) and takes its top eigenvectors; ``"svd"`` is the thin SVD
+        of the centred data; ``"randomized"`` is a randomized range finder.
         ``"auto"`` uses ``"covariance"`` while ``min(n, p) <= 4096``, and
         otherwise ``"randomized"`` when ``k`` is under a quarter of
         ``min(n, p)``, else ``"svd"``.
