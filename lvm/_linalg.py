@@ -93,3 +93,19 @@ def single_blas_thread():
     first, and stalls whenever another process holds the other core.
     """
     return _blas_controller().limit(limits=1)
+
+
+def floor_eigenvalues(covariance, floor):
+    """The covariance with its eigenvalues raised to at least ``floor``.
+
+    This maximises ``-log|S| - tr(S^{-1} C)`` over ``S`` with eigenvalues
+    ``>= floor``; when no eigenvalue is below the floor nothing changes, and
+    only then is the eigendecomposition skipped (a Cholesky factor proves it).
+    """
+    shifted = covariance - floor * np.eye(len(covariance))
+    try:
+        linalg.cholesky(shifted, lower=True)
+        return covariance
+    except linalg.LinAlgError:
+        values, vectors = linalg.eigh(covariance)
+        return (vectors * np.maximum(values, floor)) @ vectors.T

@@ -310,3 +310,35 @@ def test_sample_reproduces_model_covariance(seed):
     covariance = fa.get_covariance()
     np.testing.assert_allclose(np.cov(draws, rowvar=False), covariance, atol=0.03 * np.abs(covariance).max())
     np.testing.assert_allclose(np.corrcoef(factors, rowvar=False), fa.factor_correlation_, atol=0.02)
+
+
+def test_principal_axis_heywood_case_is_floored_and_named(seed):
+    rng = np.random.default_rng(seed)
+    f = rng.normal(size=200)
+    X = np.column_stack([f + rng.normal(size=200) * 0.01, f + rng.normal(size=200) * 0.8,
+                         f + rng.normal(size=200) * 0.8, rng.normal(size=200) + 0.3 * f])
+    with pytest.warns(HeywoodCaseWarning, match="x0"):
+        fa = lvm.FactorAnalysis(1, method="principal").fit(X)
+    assert fa.uniquenesses_.min() >= _fitting.UNIQUENESS_FLOOR
+    assert np.all(np.isfinite(fa.score_samples(X))) and np.all(np.isfinite(fa.transform(X)))
+
+
+def test_partial_fit_row_by_row_waits_for_enough_rows(seed):
+    X, _ = factor_data(np.random.default_rng(seed), 120, 6, 1)
+    stream = lvm.FactorAnalysis(1)
+    for i in range(len(X)):
+        stream.partial_fit(X[i : i + 1])
+    whole = lvm.FactorAnalysis(1).fit(X)
+    assert stream.n_samples_ == 120
+    np.testing.assert_allclose(stream.loadings_array(), whole.loadings_array(), atol=1e-5)
+    early = lvm.FactorAnalysis(1).partial_fit(X[:3])
+    with pytest.raises(lvm.exceptions.NotFittedError):
+        early.transform(X)
+
+
+def test_missing_columns_never_seen_together_are_named(seed):
+    X, _ = factor_data(np.random.default_rng(seed), 100, 5, 1)
+    X[:50, 0] = np.nan
+    X[50:, 1] = np.nan
+    with pytest.raises(ValueError, match=r"\(x0, x1\) are observed together in fewer than 2 rows"):
+        lvm.FactorAnalysis(1, missing="em").fit(X)

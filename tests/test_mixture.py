@@ -195,3 +195,22 @@ def test_callback_and_verbose(seed):
     X = lvm.datasets.load_old_faithful()
     lvm.GaussianMixture(2, random_state=1, callback=lambda it, params: steps.append(params)).fit(X)
     assert len(steps) >= 2 and set(steps[0]) >= {"weights", "means", "covariances"}
+
+
+@pytest.mark.parametrize("covariance_type", TYPES)
+def test_scores_do_not_depend_on_where_the_data_sit(covariance_type, seed):
+    # The diag/spherical/tied densities expand a square; far from the origin
+    # that would lose every digit without the shift lvm applies.
+    X, _, _ = blobs(np.random.default_rng(seed), n=300)
+    near = lvm.GaussianMixture(2, covariance_type=covariance_type, random_state=seed).fit(X)
+    far = lvm.GaussianMixture(2, covariance_type=covariance_type, random_state=seed).fit(X + 1e8)
+    np.testing.assert_allclose(far.score_samples(X + 1e8), near.score_samples(X), rtol=1e-6)
+    np.testing.assert_array_equal(far.predict(X + 1e8), near.predict(X))
+
+
+@pytest.mark.parametrize("covariance_type, shape", [("full", (3, 3)), ("tied", (2, 3, 3)), ("diag", (2,)),
+                                                    ("spherical", (3,))])
+def test_precisions_init_shape_is_checked(covariance_type, shape):
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    with pytest.raises(ValueError, match="precisions_init for covariance_type"):
+        lvm.GaussianMixture(2, covariance_type=covariance_type, precisions_init=np.ones(shape)).fit(X)

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from .. import _lowrank
 from .._base import LatentModel
 from .._em import fit_em
-from .._linalg import single_blas_thread
+from .._linalg import floor_eigenvalues, single_blas_thread
 from .._stats import ScatterStats, masked_mean, scatter_stats
 from .._validation import BOOLEAN, CALLABLE, NONE, Interval, Options, check_data, check_variance
 from ..exceptions import HeywoodCaseWarning
@@ -203,6 +203,10 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
         tags.input_tags.allow_nan = self.missing == "em"
         return tags
 
+    def __sklearn_is_fitted__(self):
+        # partial_fit keeps statistics before it has enough rows to fit.
+        return hasattr(self, "loadings_")
+
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):
         """Fit the factor model to data.
@@ -254,9 +258,12 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
         stats = scatter_stats(X)
         if not first:
             stats = ScatterStats(self.n_samples_, self.mean_, self.scatter_).merge(stats)
-        self._fit_stats(stats, X)
-        self.scatter_ = stats.scatter
-        self._warn_heywood()
+        self.n_samples_, self.mean_, self.scatter_ = stats.n_samples, stats.mean, stats.scatter
+        # Until there are more rows than variables the correlation matrix is
+        # singular: keep the statistics and fit once enough rows have arrived.
+        if stats.n_samples > X.shape[1]:
+            self._fit_stats(stats, X)
+            self._warn_heywood()
         return self
 
     def fit_covariance(self, S, n_obs):
@@ -365,7 +372,9 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
         return result, None
 
     def _finish(self, R, n, result, history, *, mean, scale, ml_scale):
-        psi = np.maximum(result["uniquenesses"], 0.0)
+        # Principal axis and minres do not bound the uniquenesses; the floor that
+        # ML uses keeps the model's density defined and flags the Heywood case.
+        psi = np.maximum(result["uniquenesses"], _fitting.UNIQUENESS_FLOOR)
         unrotated = result["loadings"]
         rotation = self._rotate(unrotated)
         loadings = rotation.loadings
@@ -414,7 +423,16 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
         if empty.size:
             raise ValueError(f"X has no observed value in column(s) {empty.tolist()}; drop them.")
         X0 = np.where(observed, X, 0.0)
-        R_pairwise = pairwise_correlation(X)
+        together = observed.T.astype(np.float64) @ observed
+        never = [(int(i), int(j)) for i, j in zip(*np.nonzero(together < 2), strict=True) if i < j]
+        if never:
+            names = self._names()
+            pairs = ", ".join(f"({names[i]}, {names[j]})" for i, j in never[:5])
+            raise ValueError(f"FactorAnalysis: the column pairs {pairs} are observed together in fewer than "
+                             "2 rows, so nothing links them; drop one column of each pair.")
+        # Pairwise deletion can give an indefinite matrix; it only seeds EM and
+        # describes the fit, so its eigenvalues are floored and the diagonal reset.
+        R_pairwise = covariance_to_correlation(floor_eigenvalues(pairwise_correlation(X), 1e-6))
         start_mean = masked_mean(X)
         start_sd = np.nanstd(X, axis=0)
         start = _fitting.fit_ml_quasi_newton(R_pairwise, k)

@@ -21,23 +21,9 @@ Storage follows scikit-learn: ``full`` (k, p, p), ``tied`` (p, p), ``diag``
 import numpy as np
 from scipy import linalg
 
+from .._linalg import floor_eigenvalues
+
 _LOG_2PI = np.log(2.0 * np.pi)
-
-
-def floor_eigenvalues(covariance, floor):
-    """The covariance with its eigenvalues raised to at least ``floor``.
-
-    This maximises ``-log|S| - tr(S^{-1} C)`` over ``S`` with eigenvalues
-    ``>= floor``; when no eigenvalue is below the floor nothing changes, and
-    only then is the eigendecomposition skipped (a Cholesky factor proves it).
-    """
-    shifted = covariance - floor * np.eye(len(covariance))
-    try:
-        linalg.cholesky(shifted, lower=True)
-        return covariance
-    except linalg.LinAlgError:
-        values, vectors = linalg.eigh(covariance)
-        return (vectors * np.maximum(values, floor)) @ vectors.T
 
 
 def _cholesky_error(which):

@@ -268,6 +268,16 @@ class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentM
         if self.precisions_init is not None:
             precisions = np.asarray(self.precisions_init, dtype=np.float64)
             structure = self._structure
+            expected = {"full": (k, p, p), "tied": (p, p), "diag": (k, p), "spherical": (k,)}[structure.name]
+            if precisions.shape != expected:
+                raise ValueError(f"precisions_init for covariance_type={structure.name!r} must have shape "
+                                 f"{expected}; got {precisions.shape}.")
+            if structure.name in ("full", "tied"):
+                blocks = precisions.reshape(-1, p, p)
+                if not all(np.allclose(b, b.T) and np.linalg.eigvalsh(b).min() > 0 for b in blocks):
+                    raise ValueError("precisions_init must hold symmetric positive-definite matrices.")
+            elif np.any(precisions <= 0):
+                raise ValueError("precisions_init must be positive.")
             covariances = structure.precision_cholesky_to_covariance(
                 _precision_to_cholesky(precisions, structure.name), k, p)
             user["covariances"] = covariances
@@ -358,10 +368,14 @@ class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentM
         check_is_fitted(self)
         X = check_data(self, X, reset=False, allow_nan=self.missing == "em")
         observed = ~np.isnan(X)
+        # The diag, spherical and tied densities expand the square, which loses
+        # digits far from the origin; shifting data and means alike cancels exactly.
+        shift = self.means_.mean(axis=0)
         if observed.all():
-            return _em_steps.log_resp(X, self.weights_, self.means_, self.precisions_cholesky_, self._structure)
-        return _em_steps.log_resp_missing(X, observed, self.weights_, self.means_, self.covariances_,
-                                          self._structure)
+            return _em_steps.log_resp(X - shift, self.weights_, self.means_ - shift, self.precisions_cholesky_,
+                                      self._structure)
+        return _em_steps.log_resp_missing(X - shift, observed, self.weights_, self.means_ - shift,
+                                          self.covariances_, self._structure)
 
     def predict_proba(self, X):
         """Return the responsibilities ``p(z = k | x)`` of each row.
