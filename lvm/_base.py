@@ -7,17 +7,27 @@ count, ``reconstruct``, ``save``, and parameter checking. A model provides
 ``score_samples``, ``sample``, ``summary`` and ``_n_parameters``.
 """
 
+from collections import namedtuple
+
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import check_params
 
+Posterior = namedtuple("Posterior", ["mean", "covariance"])
+
 
 class LatentModel(BaseEstimator):
     """Base class of lvm's estimators (not for direct use)."""
 
     _parameter_constraints: dict = {}
+
+    def _names(self):
+        """Column names seen in fitting, or ``x0, x1, ...`` when the data had none."""
+        if hasattr(self, "feature_names_in_"):
+            return [str(c) for c in self.feature_names_in_]
+        return [f"x{j}" for j in range(self.n_features_in_)]
 
     def _check_params(self):
         check_params(self)

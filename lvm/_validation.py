@@ -70,6 +70,7 @@ class _Kind:
 NONE = _Kind("None", lambda v: v is None)
 BOOLEAN = _Kind("a bool", lambda v: isinstance(v, (bool, np.bool_)))
 CALLABLE = _Kind("a callable", callable)
+ARRAY_OR_NONE = _Kind("None or an array", lambda v: v is None or hasattr(v, "__len__"))
 RANDOM_STATE = _Kind(
     "None, an int or a numpy.random.RandomState",
     lambda v: v is None
@@ -254,12 +255,3 @@ def check_variance(total_variance, X, name="X"):
         f"every column of {name} is constant; there is no variance for a latent variable "
         "model to explain."
     )
-
-
-def check_n_components(estimator, n_components, upper, *, name="n_components", what=""):
-    """Check an integer number of latent dimensions against its upper bound."""
-    if n_components > upper:
-        raise ValueError(
-            f"{type(estimator).__name__}: {name}={n_components} is too large; it must be at "
-            f"most {upper}{what}. Choose a smaller {name}."
-        )

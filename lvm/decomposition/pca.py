@@ -1,7 +1,6 @@
 """Principal component analysis with four solvers and an exact streaming fit."""
 
 import numbers
-from collections import namedtuple
 
 import numpy as np
 import pandas as pd
@@ -10,7 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _lowrank
-from .._base import LatentModel
+from .._base import LatentModel, Posterior
 from .._linalg import _LOG_2PI, flip_signs
 from .._stats import ScatterStats, scatter_stats
 from .._summary import Summary
@@ -31,8 +30,6 @@ from ._pca_kernels import (
     pca_randomized,
     pca_svd,
 )
-
-Posterior = namedtuple("Posterior", ["mean", "covariance"])
 
 # Above this many rows/columns on the short side, the Gram or covariance matrix
 # (min(n, p)^2 doubles) stops being cheap and the randomized solver takes over.
@@ -465,9 +462,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
             },
             index=pd.Index(names, name="component"),
         )
-        features = getattr(self, "feature_names_in_", None)
-        if features is None:
-            features = [f"x{j}" for j in range(self.n_features_in_)]
+        features = self._names()
         components = pd.DataFrame(self.components_.T, index=pd.Index(features, name="feature"), columns=names)
         info = {
             "samples": self.n_samples_,

@@ -10,7 +10,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _lowrank
-from .._base import LatentModel
+from .._base import LatentModel, Posterior
 from .._em import fit_em
 from .._linalg import eigh_top, flip_signs
 from .._stats import ScatterStats, masked_mean, scatter_stats
@@ -25,7 +25,6 @@ from .._validation import (
     check_variance,
 )
 from . import _ppca_kernels as kernels
-from .pca import Posterior
 
 # Noise variance, relative to the mean variance per feature, under which the
 # model C = W W^T + s2 I is taken as singular: the data then lie in a subspace
@@ -514,9 +513,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
             {"variance": self.explained_variance_, "proportion": share, "cumulative": np.cumsum(share)},
             index=pd.Index(names, name="component"),
         )
-        features = getattr(self, "feature_names_in_", None)
-        if features is None:
-            features = [f"x{j}" for j in range(self.n_features_in_)]
+        features = self._names()
         loadings = pd.DataFrame(self.components_.T, index=pd.Index(features, name="feature"), columns=names)
         info = {
             "samples": self.n_samples_,

@@ -2,7 +2,6 @@
 
 import numbers
 import warnings
-from collections import namedtuple
 
 import numpy as np
 import pandas as pd
@@ -12,7 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _lowrank
-from .._base import LatentModel
+from .._base import LatentModel, Posterior
 from .._em import fit_em
 from .._linalg import floor_eigenvalues, single_blas_thread
 from .._stats import ScatterStats, masked_mean, scatter_stats
@@ -28,8 +27,6 @@ from .scores import bartlett_weights, regression_weights
 # Up to this many variables the iterations' p x p products are too small for
 # a second BLAS thread to help.
 _SINGLE_THREAD_MAX_P = 256
-
-Posterior = namedtuple("Posterior", ["mean", "covariance"])
 
 # A uniqueness this close to the floor counts as having hit it.
 _FLOOR_RTOL = 1e-6
@@ -481,11 +478,6 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
                 "factors. Try fewer factors, or check for near-duplicate variables.",
                 HeywoodCaseWarning, stacklevel=3,
             )
-
-    def _names(self):
-        if hasattr(self, "feature_names_in_"):
-            return [str(c) for c in self.feature_names_in_]
-        return [f"x{j}" for j in range(self.n_features_in_)]
 
     def _factor_names(self):
         prefix = {"ml": "ML", "minres": "MR", "principal": "PA"}[self.method]

@@ -15,17 +15,13 @@ from sklearn.utils.validation import check_is_fitted
 from .._base import LatentModel
 from .._em import fit_em
 from .._summary import Summary
-from .._validation import CALLABLE, NONE, RANDOM_STATE, Interval, Options, check_data, check_variance
+from .._validation import ARRAY_OR_NONE, CALLABLE, NONE, RANDOM_STATE, Interval, Options, check_data, check_variance
 from ..exceptions import DegenerateComponentWarning
 from . import _em_steps
 from ._covariance import COVARIANCE_TYPES, sample_components
 
 MixturePosterior = namedtuple("MixturePosterior", ["responsibilities", "log_responsibilities"])
 
-_ARRAY = type("ArrayConstraint", (), {
-    "accepts": staticmethod(lambda v: v is None or hasattr(v, "__len__")),
-    "__str__": lambda self: "None or an array",
-})()
 
 
 class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
@@ -149,9 +145,9 @@ class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentM
         "max_iter": [Interval(numbers.Integral, 0, None)],
         "n_init": [Interval(numbers.Integral, 1, None)],
         "init": [Options("kmeans++", "kmeans", "random")],
-        "weights_init": [_ARRAY],
-        "means_init": [_ARRAY],
-        "precisions_init": [_ARRAY],
+        "weights_init": [ARRAY_OR_NONE],
+        "means_init": [ARRAY_OR_NONE],
+        "precisions_init": [ARRAY_OR_NONE],
         "missing": [Options("error", "em")],
         "random_state": [RANDOM_STATE],
         "callback": [CALLABLE, NONE],
@@ -530,7 +526,7 @@ class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentM
         """
         check_is_fitted(self)
         k, p = self.means_.shape
-        names = list(getattr(self, "feature_names_in_", [f"x{j}" for j in range(p)]))
+        names = self._names()
         labels = [f"component {j}" for j in range(k)]
         components = pd.DataFrame(self.means_, index=labels, columns=names)
         components.insert(0, "weight", self.weights_)
