@@ -1,18 +1,20 @@
 """lvm: classical latent variable models.
 
 PCA, probabilistic PCA, factor analysis and Gaussian mixtures fitted with EM,
-with a shared scikit-learn compatible contract.
+and a numpy autoencoder to compare them with, all under one scikit-learn
+compatible contract.
 """
 
 from . import datasets, factor, mixture, plot
 from ._base import LatentModel
 from ._version import __version__
+from .autoencoder import Autoencoder
 from .decomposition import PCA, PPCA
 from .factor import FactorAnalysis
 from .io import load
 from .mixture import GaussianMixture, select_mixture
 
 __all__ = [
-    "FactorAnalysis", "GaussianMixture", "LatentModel", "PCA", "PPCA", "__version__",
+    "Autoencoder", "FactorAnalysis", "GaussianMixture", "LatentModel", "PCA", "PPCA", "__version__",
     "datasets", "factor", "load", "mixture", "plot", "select_mixture",
 ]

@@ -18,8 +18,8 @@ from ._validation import check_params
 Posterior = namedtuple("Posterior", ["mean", "covariance"])
 
 
-class LatentModel(BaseEstimator):
-    """Base class of lvm's estimators (not for direct use)."""
+class _Estimator(BaseEstimator):
+    """What every lvm estimator shares, probabilistic or not."""
 
     _parameter_constraints: dict = {}
 
@@ -31,6 +31,47 @@ class LatentModel(BaseEstimator):
 
     def _check_params(self):
         check_params(self)
+
+    def reconstruct(self, X):
+        """Map ``X`` to the latent space and back: ``inverse_transform(transform(X))``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            The lossy reconstruction of ``X`` through the latent space.
+        """
+        return self.inverse_transform(self.transform(X))
+
+    def save(self, path):
+        """Write the fitted model to ``path`` (``.npz`` with a JSON header, no pickle).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination file; ``lvm.load(path)`` reads it back.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+        """
+        from .io import save
+
+        check_is_fitted(self)
+        return save(self, path)
+
+
+class LatentModel(_Estimator):
+    """Base class of lvm's probabilistic models (not for direct use).
+
+    Adds the members that need a log-likelihood: ``score`` and the
+    information criteria.
+    """
 
     def score(self, X, y=None):
         """Mean log-likelihood per sample of ``X`` under the fitted model.
@@ -91,36 +132,3 @@ class LatentModel(BaseEstimator):
             The criterion; compare models fitted to the same data.
         """
         return float(self._information_criterion(X, 2.0))
-
-    def reconstruct(self, X):
-        """Map ``X`` to the latent space and back: ``inverse_transform(transform(X))``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_features)
-            The lossy reconstruction of ``X`` through the latent space.
-        """
-        return self.inverse_transform(self.transform(X))
-
-    def save(self, path):
-        """Write the fitted model to ``path`` (``.npz`` with a JSON header, no pickle).
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            Destination file; ``lvm.load(path)`` reads it back.
-
-        Returns
-        -------
-        pathlib.Path
-            The path written.
-        """
-        from .io import save
-
-        check_is_fitted(self)
-        return save(self, path)

@@ -159,7 +159,8 @@ def _describe_nonfinite(X, name, allow_nan):
     )
 
 
-def check_data(estimator, X, *, reset, allow_nan=False, min_samples=2, name="X", return_sums=False):
+def check_data(estimator, X, *, reset, allow_nan=False, min_samples=2, name="X", return_sums=False,
+               dtype=np.float64):
     """Validate data for ``fit`` (``reset=True``) or a fitted method.
 
     Returns a float64 ndarray that may share memory with the input; callers
@@ -183,10 +184,12 @@ def check_data(estimator, X, *, reset, allow_nan=False, min_samples=2, name="X",
     return_sums : bool, default=False
         Also return the column sums, which the finiteness check computes
         anyway, so that the caller need not read ``X`` again for the mean.
+    dtype : numpy dtype, default=numpy.float64
+        Floating type of the returned array.
 
     Returns
     -------
-    X : ndarray of shape (n_samples, n_features), dtype float64
+    X : ndarray of shape (n_samples, n_features), of type ``dtype``
     sums : ndarray of shape (n_features,)
         Column sums (NaN in a column with a missing entry); only if ``return_sums``.
     """
@@ -195,7 +198,7 @@ def check_data(estimator, X, *, reset, allow_nan=False, min_samples=2, name="X",
         estimator,
         X,
         reset=reset,
-        dtype=np.float64,
+        dtype=dtype,
         ensure_all_finite=False,
         ensure_min_samples=min_samples if reset else 1,
     )

@@ -59,7 +59,11 @@ class _Encoder:
             return {
                 "kind": "dataframe",
                 "values": self.encode(value.to_numpy()),
-                "index": self.encode(list(map(str, value.index))),
+                # A numeric index (an epoch number) stays numeric; any other is kept as text.
+                "index": self.encode(
+                    value.index.to_numpy() if pd.api.types.is_numeric_dtype(value.index)
+                    else list(map(str, value.index))
+                ),
                 "columns": self.encode(list(map(str, value.columns))),
                 "index_name": value.index.name,
             }
@@ -206,7 +210,7 @@ def load(path):
             f"{path}: checksum mismatch, the file was altered or damaged after it was saved"
         )
     cls = getattr(lvm, header["class"], None)
-    if not (isinstance(cls, type) and issubclass(cls, lvm._base.LatentModel)):
+    if not (isinstance(cls, type) and issubclass(cls, lvm._base._Estimator)):
         raise ModelFileError(f"{path}: {header['class']!r} is not an lvm model class")
     model = cls(**{k: _decode(v, arrays) for k, v in header["params"].items()})
     for name, spec in header["attributes"].items():

@@ -50,10 +50,12 @@ def _fits(cls):
         return [lvm.GaussianMixture(2, random_state=0).fit(frame)]
     if cls is lvm.FactorAnalysis:
         return [lvm.FactorAnalysis(2).fit(frame), lvm.FactorAnalysis(2).partial_fit(X)]
+    if cls is lvm.Autoencoder:
+        return [lvm.Autoencoder(2, epochs=3, random_state=0).fit(frame)]
     return [lvm.PPCA("mle").fit(frame), lvm.PPCA(2).partial_fit(X)]
 
 
-@pytest.mark.parametrize("cls", [lvm.PCA, lvm.PPCA, lvm.FactorAnalysis, lvm.GaussianMixture])
+@pytest.mark.parametrize("cls", [lvm.PCA, lvm.PPCA, lvm.FactorAnalysis, lvm.GaussianMixture, lvm.Autoencoder])
 def test_documented_attributes_are_the_fitted_ones(cls):
     documented = {item.name.split(" : ")[0] for item in ClassDoc(cls)["Attributes"]}
     fitted = set()

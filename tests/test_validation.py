@@ -83,6 +83,12 @@ CASES = [
     ("gmm-huge", lvm.GaussianMixture(2), _normal() * 1e200, ValueError, "Rescale"),
     ("gmm-constant", lvm.GaussianMixture(2, covariance_type="diag"), _constant_columns(), None, None),
     ("gmm-duplicated", lvm.GaussianMixture(2), _duplicated_columns(), None, None),
+    ("ae-nan", lvm.Autoencoder(2, epochs=2), _with(_normal(), 2, 2, np.nan), ValueError, "contains NaN"),
+    ("ae-3d", lvm.Autoencoder(2, epochs=2), _rng().normal(size=(10, 4, 4)), ValueError, "3 dimensions"),
+    ("ae-huge", lvm.Autoencoder(2, epochs=2), _normal() * 1e200, ValueError, "Rescale"),
+    ("ae-all-constant", lvm.Autoencoder(1, epochs=2), np.ones((20, 4)), ValueError, "every column of X is constant"),
+    ("ae-non-numeric", lvm.Autoencoder(2, epochs=2), _mixed_frame(), TypeError, "non-numeric"),
+    ("ae-constant-column", lvm.Autoencoder(2, epochs=2, standardize="feature"), _constant_columns(), None, None),
     ("bad-parameter", lvm.PCA(solver="qr"), _normal(), ValueError,
      r"parameter solver='qr' is invalid; expected one of"),
     ("bad-k-type", lvm.PPCA(2.5), _normal(), ValueError, r"n_components=2.5 is invalid"),
@@ -98,7 +104,10 @@ def test_bad_input_gets_a_clear_error_and_data_is_untouched(case, estimator, X, 
             if name.endswith("_") and isinstance(value, (float, np.ndarray)) and np.asarray(value).dtype.kind == "f":
                 assert np.all(np.isfinite(value)), name
         assert np.all(np.isfinite(estimator.transform(X)))
-        assert np.all(np.isfinite(estimator.score_samples(X)))
+        if hasattr(estimator, "score_samples"):
+            assert np.all(np.isfinite(estimator.score_samples(X)))
+        else:
+            assert np.isfinite(estimator.score(X))
     else:
         with pytest.raises(error, match=match):
             estimator.fit(X)
@@ -110,10 +119,13 @@ def test_bad_input_gets_a_clear_error_and_data_is_untouched(case, estimator, X, 
         assert X == before
 
 
-@pytest.mark.parametrize("method", ["transform", "score_samples", "inverse_transform"])
+@pytest.mark.parametrize("method", ["transform", "score_samples", "inverse_transform", "score"])
 def test_fitted_methods_do_not_modify_input(method):
     X = _normal()
-    for model in (lvm.PCA(2, whiten=True).fit(X), lvm.PPCA(2).fit(X)):
+    models = (lvm.PCA(2, whiten=True).fit(X), lvm.PPCA(2).fit(X), lvm.Autoencoder(2, epochs=2).fit(X))
+    for model in models:
+        if not hasattr(model, method):
+            continue
         data = model.transform(X) if method == "inverse_transform" else X.copy()
         before = data.copy()
         getattr(model, method)(data)
