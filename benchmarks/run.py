@@ -6,6 +6,7 @@ Usage, from the repository root::
     python benchmarks/run.py pca              # one family
     python benchmarks/run.py factor --threads 1
     python benchmarks/run.py mixture --threads 1
+    python benchmarks/run.py autoencoder --threads 1
     python benchmarks/run.py pca --repeats 9 --markdown benchmarks/results/pca.md
 
 Method
@@ -29,6 +30,11 @@ Method
   iterations from the same starting values, and the time per iteration is
   ``(t_long - t_short) / (MIX_ITER_LONG - MIX_ITER_SHORT)``. Both must reach the
   same log-likelihood.
+* The autoencoder is timed per epoch the same way: in each round both libraries
+  train for ``AE_EPOCHS[case]`` short and long runs from their own seeded start
+  on the same pre-scaled data, and the time per epoch is the difference over
+  the difference of epochs. Accuracy is the mean squared reconstruction error
+  of the long run on the training data, in the same units for both.
 
 Each model family is one ``bench_<family>`` function registered in ``FAMILIES``.
 """
@@ -53,6 +59,7 @@ from sklearn.decomposition import PCA as SkPCA
 from sklearn.decomposition import FactorAnalysis as SkFactorAnalysis
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture as SkGaussianMixture
+from sklearn.neural_network import MLPRegressor
 from statsmodels.multivariate.factor import Factor as SmFactor
 from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -656,7 +663,100 @@ def bench_mixture(args):
     return lines, targets
 
 
-FAMILIES = {"pca": bench_pca, "factor": bench_factor, "mixture": bench_mixture}
+# ---------------------------------------------------------------------------
+# Autoencoder
+
+# (short, long) epochs per case: long enough that the per-epoch difference
+# dominates the one-off costs, short enough for a few rounds.
+AE_EPOCHS = {"digits": (10, 50), "60000 x 784": (1, 3)}
+AE_TARGET = 1.3
+AE_ERROR_SLACK = 1.02
+
+
+def make_images(n_samples, n_features, *, rank=30, seed=0):
+    """Synthetic 'images': rank-``rank`` structure through a tanh plus noise, standardised, float32."""
+    rng = np.random.default_rng(seed)
+    X = np.tanh(rng.standard_normal((n_samples, rank)) @ rng.standard_normal((rank, n_features)) / np.sqrt(rank))
+    X += 0.3 * rng.standard_normal((n_samples, n_features))
+    X = (X - X.mean(axis=0)) / X.std()
+    return X.astype(np.float32)
+
+
+def bench_autoencoder(args):
+    """Autoencoder training, time per epoch; returns (markdown lines, [(target, measured, PASS/FAIL)]).
+
+    lvm's ``Autoencoder(k, hidden=(64,))`` against scikit-learn's
+    ``MLPRegressor(hidden_layer_sizes=(64, k, 64))`` fitted with X as input and
+    target: the same layer widths, tanh hidden units, Adam with the same
+    settings (learning rate 1e-3, betas 0.9/0.999, eps 1e-8), batch size 200,
+    shuffling every epoch, no L2 penalty, no early stopping and ``tol=0`` (all
+    epochs run). Differences that stay: lvm's bottleneck is linear where the
+    MLP's is tanh, and lvm starts its biases at zero. Both get the same data,
+    already scaled (``standardize=None`` for lvm), in the same dtype: float64
+    on digits, float32 on the 60000 x 784 set.
+    """
+    k, batch = 10, 200
+    digits = lvm.datasets.load_digits(return_X_y=True)[0]
+    cases = {
+        "digits": ((digits - digits.mean(axis=0)) / digits.std(), np.float64),
+        "60000 x 784": (make_images(60_000, 784), np.float32),
+    }
+    rows, targets = [], []
+    for label, (X, dtype) in cases.items():
+        X = X.astype(dtype)
+        short, long_ = AE_EPOCHS[label]
+
+        def lvm_fit(epochs, X=X, dtype=dtype):
+            return lambda: lvm.Autoencoder(k, hidden=(64,), activation="tanh", batch_size=batch, epochs=epochs,
+                                           learning_rate=1e-3, standardize=None, dtype=dtype,
+                                           random_state=0).fit(X)
+
+        def sk_fit(epochs, X=X):
+            return _quiet(lambda: MLPRegressor(
+                hidden_layer_sizes=(64, k, 64), activation="tanh", solver="adam", batch_size=batch,
+                learning_rate_init=1e-3, alpha=0.0, max_iter=epochs, tol=0.0, n_iter_no_change=10**9,
+                shuffle=True, early_stopping=False, random_state=0).fit(X, X))
+
+        contenders = {f"lvm {short}": lvm_fit(short), f"sklearn {short}": sk_fit(short),
+                      f"lvm {long_}": lvm_fit(long_), f"sklearn {long_}": sk_fit(long_)}
+        models = {}
+        for name, fn in contenders.items():
+            print(f"[autoencoder/{label}] warm-up {name}", file=sys.stderr, flush=True)
+            models[name] = fn()
+        mine, theirs = models[f"lvm {long_}"], models[f"sklearn {long_}"]
+        if mine.coefs_[0].dtype != dtype or theirs.coefs_[0].dtype != dtype:
+            raise RuntimeError(f"{label}: weights not in {np.dtype(dtype).name}")
+        err_lvm = float(np.mean((mine.reconstruct(X).astype(np.float64) - X) ** 2))
+        err_sk = float(np.mean((theirs.predict(X).astype(np.float64) - X) ** 2))
+
+        print(f"[autoencoder/{label}] timing {args.repeats} interleaved rounds ...", file=sys.stderr, flush=True)
+        times = time_interleaved(contenders, args.repeats, args.budget, fast_extra=0)
+        rounds = sorted(set.intersection(*(set(t) for t in times.values())))
+        t_lvm = _per_iteration(times, "lvm", short, long_, rounds)
+        t_sk = _per_iteration(times, "sklearn", short, long_, rounds)
+        ratios = t_sk / t_lvm
+        ratio = float(np.median(ratios))
+        low, high = np.quantile(ratios, [0.25, 0.75])
+        n, p = X.shape
+        rows.append([label, f"{n} x {p}", np.dtype(dtype).name, fmt_time(np.median(t_lvm)),
+                     fmt_time(np.median(t_sk)), f"{ratio:.2f}", f"{low:.2f} – {high:.2f}", len(rounds),
+                     f"{err_lvm:.4f}", f"{err_sk:.4f}"])
+        targets.append((f"(g) autoencoder, {label} ({np.dtype(dtype).name}): sklearn / lvm per epoch >= "
+                        f"{AE_TARGET:g}, reconstruction error <= {AE_ERROR_SLACK:g} x sklearn's",
+                        f"{ratio:.2f}; error {err_lvm:.4f} vs {err_sk:.4f}",
+                        ratio >= AE_TARGET and err_lvm <= AE_ERROR_SLACK * err_sk))
+
+    lines = [f"### Autoencoder, time per epoch: {k}-unit bottleneck, hidden (64,), batch {batch}", "",
+             "Per epoch: (time of a long run - time of a short run) / (difference in epochs), within each "
+             f"round; epochs (short, long): {AE_EPOCHS}. Reconstruction error: mean squared error per entry "
+             "on the training data after the long run.", ""]
+    lines += md_table(["data", "shape", "dtype", "lvm per epoch", "sklearn per epoch",
+                       "sklearn / lvm (median paired)", "quartiles", "rounds",
+                       "lvm error", "sklearn error"], rows)
+    return lines, targets
+
+
+FAMILIES = {"pca": bench_pca, "factor": bench_factor, "mixture": bench_mixture, "autoencoder": bench_autoencoder}
 
 
 # ---------------------------------------------------------------------------

@@ -156,7 +156,7 @@ def forward(coefs, intercepts, activations, X, out=None):
 
 
 def loss_and_gradient(coefs, intercepts, activations, X, target, weight_decay, grad_coefs, grad_intercepts,
-                      outputs=None, deltas=None, work=None):
+                      outputs=None, deltas=None, work=None, gradient_unit=1.0):
     """Mean squared reconstruction error of a mini-batch and its gradient.
 
     .. math::
@@ -186,6 +186,11 @@ def loss_and_gradient(coefs, intercepts, activations, X, target, weight_decay, g
     outputs, deltas, work : lists of ndarray, optional
         Buffers of at least ``m`` rows per layer (``work`` and ``deltas``
         shaped like the outputs); allocated when None.
+    gradient_unit : float, default=1.0
+        The gradient is written in units of this number (divided by it).
+        With ``2 / (m p)`` the backpropagated sums are the answer as they
+        stand and no pass over the gradient is needed to scale it; Adam then
+        takes the unit (see :meth:`Adam.step`).
 
     Returns
     -------
@@ -200,25 +205,27 @@ def loss_and_gradient(coefs, intercepts, activations, X, target, weight_decay, g
         work = [np.empty_like(h) for h in hs]
     delta = np.subtract(hs[-1], target, out=deltas[-1][:m])
     sse = float(np.vdot(delta, delta))
-    # The scale 2/(m p) is applied to the gradients at the end rather than to
-    # delta: backpropagation is linear in delta, and the gradients are smaller.
-    scale = 2.0 / (m * p)
+    # The factor 2/(m p) is applied to the gradients at the end (if at all)
+    # rather than to delta: backpropagation is linear in delta.
+    factor = 2.0 / (m * p * gradient_unit)
     delta = DERIVATIVES[activations[-1]](hs[-1], delta, work[-1][:m])
+    ones = np.ones(m, dtype=delta.dtype)
     for i in range(n_layers - 1, -1, -1):
         previous = X if i == 0 else hs[i - 1]
         np.dot(previous.T, delta, out=grad_coefs[i])
-        np.sum(delta, axis=0, out=grad_intercepts[i])
+        # A matrix-vector product sums the columns faster than a reduction.
+        np.dot(ones, delta, out=grad_intercepts[i])
         if i > 0:
             back = np.dot(delta, coefs[i].T, out=deltas[i - 1][:m])
             delta = DERIVATIVES[activations[i - 1]](previous, back, work[i - 1][:m])
     penalty = 0.0
-    for W, G in zip(coefs, grad_coefs, strict=True):
-        G *= scale
-        if weight_decay:
-            G += weight_decay * W
+    for G in grad_coefs + grad_intercepts:
+        if factor != 1.0:
+            G *= factor
+    if weight_decay:
+        for W, G in zip(coefs, grad_coefs, strict=True):
+            G += (weight_decay / gradient_unit) * W
             penalty += float(np.vdot(W, W))
-    for g in grad_intercepts:
-        g *= scale
     return sse / (m * p) + 0.5 * weight_decay * penalty
 
 
@@ -246,17 +253,20 @@ def squared_error(coefs, intercepts, activations, X, batch_size):
 
 
 class Adam:
-    """Adam on a flat parameter vector (Kingma & Ba 2015, Algorithm 1).
+    r"""Adam on a flat parameter vector (Kingma & Ba 2015, Algorithm 1).
 
     .. math::
 
-        m \\leftarrow \\beta_1 m + (1-\\beta_1) g, \\quad
-        v \\leftarrow \\beta_2 v + (1-\\beta_2) g^2, \\quad
-        \\theta \\leftarrow \\theta - \\eta \\frac{\\sqrt{1-\\beta_2^t}}{1-\\beta_1^t}
-            \\frac{m}{\\sqrt{v} + \\epsilon}
+        m \leftarrow \beta_1 m + (1-\beta_1) g, \quad
+        v \leftarrow \beta_2 v + (1-\beta_2) g^2, \quad
+        \theta \leftarrow \theta - \eta \frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}
+            \frac{m}{\sqrt{v} + \epsilon}
 
     (the paper's efficient form of the bias corrections, as scikit-learn's MLP
-    uses). State and one scratch vector are allocated once.
+    uses). The moments are kept as ``m / ((1 - beta1) u)`` and
+    ``v / ((1 - beta2) u^2)``, with ``u`` the gradient's unit: the same update,
+    in two passes over memory fewer per step, and the gradient need not be
+    rescaled. State and one scratch vector are allocated once.
     """
 
     def __init__(self, n_parameters, dtype, learning_rate, beta1=0.9, beta2=0.999, epsilon=1e-8):
@@ -267,22 +277,21 @@ class Adam:
         self.learning_rate = learning_rate
         self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
 
-    def step(self, params, grad):
-        """Update ``params`` in place from the gradient ``grad``."""
+    def step(self, params, grad, unit=1.0):
+        """Update ``params`` in place; the gradient is ``unit * grad``, with ``unit`` fixed across steps."""
         # Plain ufuncs, not BLAS axpy: OpenBLAS threads vectors of this size,
         # and a thread wake-up per step costs more than the arithmetic.
         b1, b2, work = self.beta1, self.beta2, self.work
         self.t += 1
         self.m *= b1
-        np.multiply(grad, 1.0 - b1, out=work)
-        self.m += work
-        self.v *= b2
+        self.m += grad
         np.multiply(grad, grad, out=work)
-        work *= 1.0 - b2
+        self.v *= b2
         self.v += work
-        rate = self.learning_rate * np.sqrt(1.0 - b2 ** self.t) / (1.0 - b1 ** self.t)
+        root = np.sqrt(1.0 - b2)
+        rate = self.learning_rate * np.sqrt(1.0 - b2 ** self.t) / (1.0 - b1 ** self.t) * (1.0 - b1) / root
         np.sqrt(self.v, out=work)
-        work += self.epsilon
+        work += self.epsilon / (root * unit)
         np.divide(self.m, work, out=work)
         work *= rate
         params -= work

@@ -324,6 +324,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
         work = [np.empty((batch, w), dtype=dtype) for w in sizes[1:]]
         rows_buffer = np.empty((batch, p), dtype=dtype)
         adam = _nn.Adam(flat.size, dtype, self.learning_rate)
+        # The gradient of a full batch is the backpropagated sum times this unit.
+        unit = 2.0 / (batch * p)
         train_loss, valid_loss = [], []
         best, best_loss, best_epoch = None, None, 0
         bar = tqdm(range(1, self.epochs + 1), desc="Autoencoder", unit="epoch", disable=not self.verbose)
@@ -337,9 +339,9 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
                 rows = np.take(X_train, index, axis=0, out=rows_buffer[:index.size])
                 loss = _nn.loss_and_gradient(
                     coefs, intercepts, activations, rows, rows, self.weight_decay,
-                    grad_coefs, grad_intercepts, outputs, deltas, work,
+                    grad_coefs, grad_intercepts, outputs, deltas, work, gradient_unit=unit,
                 )
-                adam.step(flat, grad)
+                adam.step(flat, grad, unit)
                 total += loss * rows.shape[0]
             train_loss.append(total / n)
             if X_valid is None:

@@ -111,6 +111,32 @@ def test_adam_first_steps_follow_the_paper():
     np.testing.assert_allclose(params, expected, rtol=1e-14)
 
 
+def test_gradient_unit_and_adam_unit_are_the_plain_update():
+    # Training keeps gradients in units of 2/(m p) and tells Adam so: the same
+    # parameters must come out as with the gradient itself.
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(6, 5))
+    sizes = _nn.layer_sizes(5, (4,), 2)
+    activations = _nn.layer_activations((4,), "tanh", None)
+    start = _nn.init_parameters(sizes, activations, np.random.RandomState(2), np.float64)
+    unit = 2.0 / X.size
+    plain, scaled = start.copy(), start.copy()
+    adam_plain, adam_scaled = _nn.Adam(start.size, np.float64, 1e-2), _nn.Adam(start.size, np.float64, 1e-2)
+    for rows in (X, X[:4], X, X[:3]):  # a short batch rescales only itself
+        _, grad = _nn.flat_loss_and_gradient(plain, sizes, activations, rows, rows, 0.1)
+        adam_plain.step(plain, grad)
+        grad_units = np.zeros_like(scaled)
+        coefs, intercepts = _nn.unpack(scaled, sizes)
+        loss = _nn.loss_and_gradient(coefs, intercepts, activations, rows, rows, 0.1, *_nn.unpack(grad_units, sizes),
+                                     gradient_unit=unit)
+        np.testing.assert_allclose(unit * grad_units, _nn.flat_loss_and_gradient(scaled, sizes, activations, rows,
+                                                                                 rows, 0.1)[1], rtol=1e-12)
+        assert np.isfinite(loss)
+        adam_scaled.step(scaled, grad_units, unit)
+    np.testing.assert_allclose(scaled, plain, rtol=1e-12, atol=1e-15)
+    assert not np.allclose(plain, start)
+
+
 def _pca_error(pca, X):
     return np.mean((pca.reconstruct(X) - X) ** 2)
 
