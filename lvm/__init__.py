@@ -5,10 +5,11 @@ and a numpy autoencoder to compare them with, all under one scikit-learn
 compatible contract.
 """
 
-from . import datasets, factor, mixture, plot
+from . import datasets, factor, metrics, mixture, plot
 from ._base import LatentModel
 from ._version import __version__
 from .autoencoder import Autoencoder
+from .compare import compare, compression_table
 from .decomposition import PCA, PPCA
 from .factor import FactorAnalysis
 from .io import load
@@ -16,5 +17,5 @@ from .mixture import GaussianMixture, select_mixture
 
 __all__ = [
     "Autoencoder", "FactorAnalysis", "GaussianMixture", "LatentModel", "PCA", "PPCA", "__version__",
-    "datasets", "factor", "load", "mixture", "plot", "select_mixture",
+    "compare", "compression_table", "datasets", "factor", "load", "metrics", "mixture", "plot", "select_mixture",
 ]

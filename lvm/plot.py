@@ -48,27 +48,60 @@ def scree(model, ax=None, cumulative=True):
     return ax
 
 
-def latent_scatter(Z, labels=None, ax=None, title=None):
-    """Scatter the first two latent coordinates, coloured by label.
+def _latent(Z_or_model, X):
+    if hasattr(Z_or_model, "transform") and not hasattr(Z_or_model, "shape"):
+        if X is None:
+            raise ValueError("latent_scatter needs X to encode when given a model")
+        return np.asarray(Z_or_model.transform(X)), type(Z_or_model).__name__
+    return np.asarray(Z_or_model), None
+
+
+def latent_scatter(Z, X=None, labels=None, ax=None, title=None, method="auto", random_state=0):
+    """Scatter a latent space in two dimensions, coloured by label.
+
+    Latent spaces of more than two dimensions are mapped to two by t-SNE
+    (van der Maaten & Hinton 2008, scikit-learn's ``TSNE``) when ``method`` is
+    ``"auto"`` or ``"tsne"``; ``"first"`` shows the first two coordinates.
+    Points that lie close together are codes the model finds similar.
 
     Parameters
     ----------
-    Z : array-like of shape (n_samples, >= 2)
-        Latent coordinates, e.g. ``model.transform(X)``.
+    Z : array-like of shape (n_samples, n_latent) or fitted model
+        Latent coordinates, or a fitted model whose ``transform(X)`` gives them.
+    X : array-like of shape (n_samples, n_features), optional
+        Data to encode when ``Z`` is a model.
     labels : array-like of shape (n_samples,), optional
         Class of each row; one colour per class with a legend.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure when None.
     title : str, optional
         Title of the axes.
+    method : {"auto", "tsne", "first"}, default="auto"
+        How more than two latent dimensions are shown.
+    random_state : int, default=0
+        Seed of t-SNE.
 
     Returns
     -------
     matplotlib.axes.Axes
         The axes drawn on.
     """
+    if method not in ("auto", "tsne", "first"):
+        raise ValueError(f"method={method!r} is invalid; expected 'auto', 'tsne' or 'first'")
     ax = _axes(ax, figsize=(6, 5))
-    Z = np.asarray(Z)
+    Z, model_name = _latent(Z, X)
+    if Z.ndim != 2 or Z.shape[1] < 1:
+        raise ValueError(f"latent coordinates must be a 2-D array, got shape {Z.shape}")
+    axis_names = ("latent 1", "latent 2")
+    if Z.shape[1] == 1:
+        Z = np.column_stack([Z[:, 0], np.zeros(len(Z))])
+        axis_names = ("latent 1", "")
+    elif Z.shape[1] > 2 and method != "first":
+        from sklearn.manifold import TSNE
+
+        perplexity = min(30.0, (len(Z) - 1) / 3)
+        Z = TSNE(2, perplexity=perplexity, init="pca", random_state=random_state).fit_transform(Z)
+        axis_names = ("t-SNE 1", "t-SNE 2")
     if labels is None:
         ax.scatter(Z[:, 0], Z[:, 1], s=6, alpha=0.7)
     else:
@@ -78,10 +111,10 @@ def latent_scatter(Z, labels=None, ax=None, title=None):
             ax.scatter(Z[rows, 0], Z[rows, 1], s=6, alpha=0.7, label=str(value))
         ax.legend(title="label", markerscale=2, fontsize="small", frameon=False,
                   loc="center left", bbox_to_anchor=(1.0, 0.5))
-    ax.set_xlabel("latent 1")
-    ax.set_ylabel("latent 2")
-    if title:
-        ax.set_title(title)
+    ax.set_xlabel(axis_names[0])
+    ax.set_ylabel(axis_names[1])
+    if title or model_name:
+        ax.set_title(title or model_name)
     return ax
 
 
@@ -125,31 +158,48 @@ def reconstruction_grid(originals, reconstructions, image_shape, ax=None, n_imag
     return ax
 
 
-def compression_curve(ks, errors, ax=None, label=None):
-    """Plot reconstruction error against latent dimension.
+def compression_curve(models, X=None, ks=None, *, X_test=None, ax=None):
+    """Plot reconstruction error against latent dimension, one curve per model.
+
+    The compression curve: how much a ``k``-number code loses of the data
+    (lossy decompression through ``reconstruct``) as ``k`` grows.
 
     Parameters
     ----------
-    ks : array-like of int
-        Latent dimensions.
-    errors : array-like of float
-        Reconstruction error at each ``k``.
+    models : dict of str to estimator, list of estimators, or pandas.DataFrame
+        Models to refit at every ``k`` (see :func:`lvm.compression_table`),
+        or the table that function returned.
+    X : array-like of shape (n_samples, n_features), optional
+        Training data; needed unless ``models`` is a table.
+    ks : iterable of int, optional
+        Latent dimensions; needed unless ``models`` is a table.
+    X_test : array-like, optional
+        Held-out data: the curve then shows the test error.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure when None.
-    label : str, optional
-        Legend entry for this curve.
 
     Returns
     -------
     matplotlib.axes.Axes
         The axes drawn on.
     """
+    import pandas as pd
+
+    from .compare import compression_table
+
+    if isinstance(models, pd.DataFrame):
+        table = models
+    else:
+        if X is None or ks is None:
+            raise ValueError("compression_curve needs X and ks to fit the models (or a compression_table)")
+        table = compression_table(models, X, ks, X_test=X_test)
+    column = "mse_test" if table["mse_test"].notna().any() else "mse_train"
     ax = _axes(ax)
-    ax.plot(ks, errors, "o-", label=label)
+    for name, rows in table.groupby("model", sort=False):
+        ax.plot(rows["k"], rows[column], "o-", markersize=3, label=str(name))
     ax.set_xlabel("latent dimension k")
-    ax.set_ylabel("reconstruction MSE")
-    if label is not None:
-        ax.legend(frameon=False)
+    ax.set_ylabel("reconstruction MSE" + (" (test)" if column == "mse_test" else " (train)"))
+    ax.legend(frameon=False)
     return ax
 
 
@@ -180,4 +230,287 @@ def parallel_analysis(result, ax=None):
     ax.set_ylabel("eigenvalue")
     ax.set_title(f"Parallel analysis: {result.n_factors} factor(s), {result.n_components} component(s)")
     ax.legend(frameon=False)
+    return ax
+
+
+def loadings(model, ax=None, cut=None, cmap="RdBu_r"):
+    """Draw a loadings matrix as a heatmap, one row per feature, values written in.
+
+    Red is positive, blue negative, white zero, on a scale symmetric about
+    zero; with ``cut``, cells below it in absolute value are left blank, as
+    ``print(fa, cut=)`` does in R's psych.
+
+    Parameters
+    ----------
+    model : fitted model or array-like of shape (n_features, n_factors)
+        A model with ``loadings_`` (factor analysis) or ``components_``
+        (PCA, PPCA: drawn transposed), or the matrix itself (a DataFrame keeps
+        its row and column names).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when None.
+    cut : float, optional
+        Blank cells with ``|loading| < cut``.
+    cmap : str, default="RdBu_r"
+        A diverging matplotlib colormap.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+    """
+    import pandas as pd
+
+    if hasattr(model, "loadings_"):
+        matrix = model.loadings_
+    elif hasattr(model, "components_"):
+        matrix = np.asarray(model.components_).T
+        names = model._names() if hasattr(model, "_names") else None
+        matrix = pd.DataFrame(matrix, index=names, columns=[f"Z{j + 1}" for j in range(matrix.shape[1])])
+    else:
+        matrix = model
+    frame = matrix if isinstance(matrix, pd.DataFrame) else pd.DataFrame(np.asarray(matrix))
+    values = frame.to_numpy(dtype=float)
+    p, k = values.shape
+    ax = _axes(ax, figsize=(1.0 + 0.9 * k, 1.0 + 0.32 * p))
+    limit = max(float(np.nanmax(np.abs(values))), 1e-12)
+    shown = values if cut is None else np.where(np.abs(values) >= cut, values, np.nan)
+    image = ax.imshow(shown, cmap=cmap, vmin=-limit, vmax=limit, aspect="auto")
+    for (i, j), value in np.ndenumerate(shown):
+        if np.isfinite(value):
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize="x-small",
+                    color="white" if abs(value) > 0.6 * limit else "black")
+    ax.set_xticks(range(k))
+    ax.set_xticklabels([str(c) for c in frame.columns])
+    ax.set_yticks(range(p))
+    ax.set_yticklabels([str(r) for r in frame.index])
+    ax.figure.colorbar(image, ax=ax, shrink=0.8, label="loading")
+    return ax
+
+
+def biplot(model, X, ax=None, labels=None, components=(0, 1)):
+    """Scores as points and the features as arrows in the same latent plane (Gabriel 1971).
+
+    Each arrow is a feature's loading on the two latent axes, scaled to the
+    spread of the scores; features pointing the same way are correlated, and a
+    point lies far along an arrow when that feature is high for it.
+
+    Parameters
+    ----------
+    model : fitted PCA, PPCA or FactorAnalysis
+        A model with ``transform`` and ``components_`` or ``loadings_``.
+    X : array-like of shape (n_samples, n_features)
+        Data whose scores are drawn.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when None.
+    labels : array-like of shape (n_samples,), optional
+        Colour the points by these classes.
+    components : tuple of two int, default=(0, 1)
+        The latent axes shown.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    References
+    ----------
+    Gabriel, K. R. (1971). The biplot graphic display of matrices with
+    application to principal component analysis. Biometrika 58, 453-467.
+    """
+    a, b = components
+    scores = np.asarray(model.transform(X))[:, [a, b]]
+    if hasattr(model, "loadings_"):
+        vectors = np.asarray(model.loadings_, dtype=float)[:, [a, b]]
+    else:
+        vectors = np.asarray(model.components_, dtype=float)[[a, b]].T
+    names = model._names() if hasattr(model, "_names") else [f"x{j}" for j in range(len(vectors))]
+    ax = latent_scatter(scores, labels=labels, ax=ax, method="first")
+    reach = np.abs(scores).max(axis=0)
+    scale = 0.9 * np.min(reach / np.maximum(np.abs(vectors).max(axis=0), 1e-12))
+    for (u, v), name in zip(vectors * scale, names, strict=True):
+        ax.annotate("", xy=(u, v), xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "tab:red"})
+        ax.text(1.08 * u, 1.08 * v, name, color="tab:red", fontsize="small", ha="center", va="center")
+    ax.set_xlabel(f"latent {a + 1}")
+    ax.set_ylabel(f"latent {b + 1}")
+    ax.set_title(f"Biplot ({type(model).__name__})")
+    return ax
+
+
+def _ellipse(ax, mean, covariance, color, n_std=(1.0, 2.0)):
+    from matplotlib.patches import Ellipse
+
+    values, vectors = np.linalg.eigh(covariance)
+    angle = np.degrees(np.arctan2(vectors[1, -1], vectors[0, -1]))
+    for n in n_std:
+        width, height = 2 * n * np.sqrt(np.maximum(values[::-1], 0))
+        ax.add_patch(Ellipse(mean, width, height, angle=angle, fill=False, color=color,
+                             linewidth=1.5 if n == n_std[0] else 0.8))
+
+
+def mixture_ellipses(model, X, ax=None, features=(0, 1), covariance_type=None):
+    """Data coloured by most probable component, with each component's 1- and 2-sd ellipses.
+
+    Parameters
+    ----------
+    model : fitted GaussianMixture or dict
+        The mixture, or a parameter dict with ``weights``, ``means`` and
+        ``covariances`` (as ``GaussianMixture``'s callback gives them; their
+        means are of the centred data, so ``center`` is added when present,
+        and the column means of ``X`` otherwise).
+    X : array-like of shape (n_samples, n_features)
+        The data.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when None.
+    features : tuple of two int, default=(0, 1)
+        The two features shown; the ellipses are the components' marginals.
+    covariance_type : str, optional
+        Storage of ``covariances`` when a dict is given and its shape is ambiguous.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+    """
+    import pandas as pd
+
+    from .mixture._covariance import full_covariances
+
+    names = list(X.columns) if isinstance(X, pd.DataFrame) else None
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    if isinstance(model, dict):
+        weights = np.asarray(model["weights"])
+        k = len(weights)
+        means = np.asarray(model["means"]) + model.get("center", X.mean(axis=0))
+        covariances = full_covariances(model["covariances"], k, p, covariance_type)
+    else:
+        weights, means = model.weights_, model.means_
+        k = len(weights)
+        covariances = full_covariances(model.covariances_, k, p, model.covariance_type)
+    # Responsibilities from the given parameters, so that the colours move with the EM steps.
+    from scipy.stats import multivariate_normal
+
+    log_density = np.column_stack([
+        np.log(weights[j]) + multivariate_normal(means[j], covariances[j], allow_singular=True).logpdf(X)
+        for j in range(k)
+    ])
+    component = np.argmax(log_density, axis=1)
+    ax = _axes(ax, figsize=(5.5, 4.5))
+    a, b = features
+    colors = [f"C{j % 10}" for j in range(k)]
+    ax.scatter(X[:, a], X[:, b], s=8, c=[colors[j] for j in component], alpha=0.6)
+    for j in range(k):
+        cov = covariances[j][np.ix_([a, b], [a, b])]
+        _ellipse(ax, means[j, [a, b]], cov, colors[j])
+        ax.plot(*means[j, [a, b]], "x", color="black", markersize=8)
+    ax.set_xlabel(names[a] if names else f"x{a}")
+    ax.set_ylabel(names[b] if names else f"x{b}")
+    return ax
+
+
+def em_steps(steps, X, iterations=(0, 1, 2, 5, 20), axes=None, covariance_type=None):
+    """Show a Gaussian mixture's EM at chosen iterations, one panel each.
+
+    ``steps`` is what a ``GaussianMixture(callback=...)`` collected: the
+    parameters at the start (iteration 0) and after every M-step. Each panel
+    draws the data coloured by the current most probable component and the
+    components' ellipses (:func:`mixture_ellipses`). Iterations beyond the
+    last step are dropped.
+
+    Parameters
+    ----------
+    steps : list of dict
+        Parameter dicts in iteration order.
+    X : array-like of shape (n_samples, n_features)
+        The data the mixture was fitted to.
+    iterations : sequence of int, default=(0, 1, 2, 5, 20)
+        Which iterations to show.
+    axes : sequence of matplotlib.axes.Axes, optional
+        One per shown iteration; a new figure with a row of panels when None.
+    covariance_type : str, optional
+        Passed to :func:`mixture_ellipses`.
+
+    Returns
+    -------
+    ndarray of matplotlib.axes.Axes
+        The axes drawn on.
+    """
+    shown = [i for i in iterations if i < len(steps)]
+    if not shown:
+        raise ValueError(f"no iteration of {list(iterations)} among the {len(steps)} steps recorded")
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, len(shown), figsize=(3.2 * len(shown), 3.2), sharex=True, sharey=True,
+                               squeeze=False)
+        axes = axes[0]
+    axes = np.asarray(axes, dtype=object).ravel()
+    if len(axes) != len(shown):
+        raise ValueError(f"{len(axes)} axes given for {len(shown)} iterations {shown}")
+    for ax, i in zip(axes, shown, strict=True):
+        mixture_ellipses(steps[i], X, ax=ax, covariance_type=covariance_type)
+        ax.set_title(f"iteration {i}")
+    return axes
+
+
+def em_convergence(models, ax=None):
+    """Plot log-likelihood against iteration, one curve per model (EM never lets it fall).
+
+    Parameters
+    ----------
+    models : dict of str to fitted model or array-like, or a single one
+        Fitted models with ``history_`` (mean log-likelihood per sample at the
+        start and after each iteration), or the histories themselves.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+    """
+    if not isinstance(models, dict):
+        models = {type(models).__name__ if hasattr(models, "history_") else "EM": models}
+    ax = _axes(ax)
+    for name, model in models.items():
+        history = np.asarray(getattr(model, "history_", model), dtype=float)
+        if history.ndim != 1:
+            raise ValueError(f"{name}: a log-likelihood history is one number per iteration, got shape "
+                             f"{history.shape}")
+        ax.plot(np.arange(len(history)), history, "o-", markersize=3, label=str(name))
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("mean log-likelihood")
+    ax.legend(frameon=False)
+    return ax
+
+
+def comparison(table, metric=None, ax=None):
+    """Bar chart of one column of :func:`lvm.compare`'s table, one bar per model.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table ``lvm.compare`` returned.
+    metric : str, optional
+        Column to draw; ``mse_test`` when present and filled, else ``mse_train``.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+    """
+    if metric is None:
+        metric = "mse_test" if "mse_test" in table and table["mse_test"].notna().any() else "mse_train"
+    if metric not in table:
+        raise ValueError(f"the table has no column {metric!r}; it has {list(table.columns)}")
+    values = table[metric].astype(float)
+    ax = _axes(ax, figsize=(1.5 + 0.9 * len(values), 3.5))
+    bars = ax.bar([str(i) for i in values.index], values.fillna(0.0), color=[f"C{j % 10}" for j in range(len(values))])
+    for bar, value in zip(bars, values, strict=True):
+        ax.annotate("n/a" if np.isnan(value) else f"{value:.3g}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    ha="center", va="bottom", fontsize="small")
+    ax.set_ylabel(metric)
+    ax.set_title(metric.replace("_", " "))
     return ax

@@ -7,5 +7,9 @@ from ._loaders import (
     load_matrix,
     load_old_faithful,
 )
+from ._synthetic import Synthetic, make_factor_data, make_mixture_data, make_ppca_data
 
-__all__ = ["load_bfi", "load_digits", "load_holzinger_swineford", "load_matrix", "load_old_faithful"]
+__all__ = [
+    "Synthetic", "load_bfi", "load_digits", "load_holzinger_swineford", "load_matrix", "load_old_faithful",
+    "make_factor_data", "make_mixture_data", "make_ppca_data",
+]

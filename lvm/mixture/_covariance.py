@@ -254,6 +254,21 @@ class Spherical(Diag):
 COVARIANCE_TYPES = {cls.name: cls for cls in (Full, Tied, Diag, Spherical)}
 
 
+def full_covariances(covariances, k, p, covariance_type=None):
+    """Full ``(k, p, p)`` matrices from stored covariances, the type read from their shape if not given."""
+    if covariance_type is None:
+        shape = np.shape(covariances)
+        candidates = [name for name, expected in (("full", (k, p, p)), ("tied", (p, p)), ("diag", (k, p)),
+                                                  ("spherical", (k,))) if shape == expected]
+        if len(candidates) != 1:
+            raise ValueError(
+                f"covariances of shape {shape} with {k} components and {p} features fit "
+                f"{candidates or 'no covariance type'}; pass covariance_type."
+            )
+        covariance_type = candidates[0]
+    return COVARIANCE_TYPES[covariance_type].to_full(np.asarray(covariances), k, p)
+
+
 def sample_components(rng, means, full_covariances, counts):
     """Draw ``counts[k]`` points from each component ``N(mu_k, Sigma_k)``; return points and labels."""
     points, labels = [], []

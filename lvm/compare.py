@@ -1,0 +1,203 @@
+"""Fit several models on one data set and measure them side by side, as a tidy table."""
+
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.utils import check_random_state
+
+from . import metrics
+
+_COLUMNS = ["k", "compression", "fit_seconds", "mse_train", "mse_test", "loglik_test", "bic",
+            "knn_accuracy", "trustworthiness", "n_iter"]
+
+
+def _named(models):
+    if isinstance(models, dict):
+        return dict(models)
+    named = {}
+    for model in models:
+        name = type(model).__name__
+        named[name if name not in named else f"{name} {len(named) + 1}"] = model
+    return named
+
+
+def _dimension_parameter(model):
+    """The constructor parameter that sets the latent dimension."""
+    params = model.get_params(deep=False)
+    for name in ("n_components", "n_factors"):
+        if name in params:
+            return name
+    raise TypeError(f"{type(model).__name__} has no n_components or n_factors parameter to set the latent dimension")
+
+
+def _mse(model, X):
+    return metrics.reconstruction_error(model, X)
+
+
+def _subsample(X, Z, limit, rng):
+    if len(X) <= limit:
+        return X, Z
+    rows = np.sort(rng.choice(len(X), limit, replace=False))
+    return X[rows], Z[rows]
+
+
+def compare(models, X, y=None, X_test=None, y_test=None, *, n_neighbors=5, trust_samples=2000, random_state=0):
+    """Fit each model on ``X`` and measure what its latent space keeps.
+
+    Every model is fitted in place (so it can be used afterwards) and gives
+    one row:
+
+    - ``k``: latent dimension (columns of ``transform``), and
+      ``compression`` = ``p / k``;
+    - ``fit_seconds``: wall time of ``fit``;
+    - ``mse_train``, ``mse_test``: reconstruction error
+      :math:`\\frac{1}{n p}\\sum_i \\lVert \\hat x_i - x_i \\rVert^2` through
+      ``reconstruct`` (lossy decompression);
+    - ``loglik_test``: held-out mean log-likelihood
+      :math:`\\frac{1}{n}\\sum_i \\log p(x_i)` for models that have one;
+    - ``bic``: :math:`-2 \\log L + m \\log n` on the training data (Schwarz 1978);
+    - ``knn_accuracy``: accuracy of a ``n_neighbors``-nearest-neighbour
+      classifier of ``y`` in the latent space, trained on ``X`` and scored on
+      ``X_test`` (5-fold cross-validation on ``X`` without a test set);
+    - ``trustworthiness``: of the latent neighbourhoods (Venna & Kaski 2001),
+      on the test rows when given, at most ``trust_samples`` of them;
+    - ``n_iter``: iterations (EM steps, epochs) the fit took.
+
+    Entries a model cannot have (a likelihood for an autoencoder) are NaN.
+
+    Parameters
+    ----------
+    models : dict of str to estimator, or list of estimators
+        lvm models (or any estimator with ``fit``, ``transform`` and
+        ``reconstruct``); a list is named by class.
+    X : array-like of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,), optional
+        Labels of ``X``, for the kNN accuracy.
+    X_test : array-like of shape (n_test, n_features), optional
+        Held-out data for test error, log-likelihood and trustworthiness.
+    y_test : array-like of shape (n_test,), optional
+        Labels of ``X_test``.
+    n_neighbors : int, default=5
+        Neighbours for the kNN accuracy and the trustworthiness.
+    trust_samples : int, default=2000
+        Most rows used for trustworthiness, whose cost grows as ``n^2``.
+    random_state : int, RandomState instance or None, default=0
+        Chooses the rows when ``trust_samples`` is exceeded.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model (index ``model``), the columns listed above.
+
+    References
+    ----------
+    Venna, J. and Kaski, S. (2001). Neighborhood preservation in nonlinear
+    projection methods: an experimental study. ICANN, 485-491.
+
+    Examples
+    --------
+    >>> import lvm
+    >>> X, y = lvm.datasets.load_digits(return_X_y=True)
+    >>> table = lvm.compare({"PCA": lvm.PCA(2), "PPCA": lvm.PPCA(2)}, X, y=y)
+    >>> list(table.index)
+    ['PCA', 'PPCA']
+    """
+    models = _named(models)
+    if not models:
+        raise ValueError("compare needs at least one model")
+    if y_test is not None and X_test is None:
+        raise ValueError("y_test was given without X_test")
+    if y_test is not None and y is None:
+        raise ValueError("y_test needs y, the labels of the training rows, to train the kNN classifier")
+    rng = check_random_state(random_state)
+    values = np.asarray(X, dtype=float)
+    test_values = None if X_test is None else np.asarray(X_test, dtype=float)
+    rows = {}
+    for name, model in models.items():
+        start = time.perf_counter()
+        model.fit(X)
+        seconds = time.perf_counter() - start
+        Z = np.asarray(model.transform(X))
+        Z_test = None if X_test is None else np.asarray(model.transform(X_test))
+        row = dict.fromkeys(_COLUMNS, np.nan)
+        row.update(k=Z.shape[1], compression=values.shape[1] / Z.shape[1], fit_seconds=seconds,
+                   mse_train=_mse(model, X))
+        if X_test is not None:
+            row["mse_test"] = _mse(model, X_test)
+            if hasattr(model, "score_samples"):
+                row["loglik_test"] = float(model.score(X_test))
+        if hasattr(model, "bic"):
+            row["bic"] = float(model.bic(X))
+        if y is not None:
+            if y_test is not None:
+                row["knn_accuracy"] = metrics.knn_accuracy(Z, y, Z_test=Z_test, y_test=y_test,
+                                                           n_neighbors=n_neighbors)
+            else:
+                row["knn_accuracy"] = metrics.knn_accuracy(Z, y, n_neighbors=n_neighbors)
+        data, codes = (values, Z) if X_test is None else (test_values, Z_test)
+        data, codes = _subsample(data, codes, trust_samples, rng)
+        if n_neighbors < len(data) / 2:
+            row["trustworthiness"] = metrics.trustworthiness(data, codes, n_neighbors=n_neighbors)
+        row["n_iter"] = getattr(model, "n_iter_", np.nan)
+        rows[name] = row
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=_COLUMNS)
+    table.index.name = "model"
+    return table
+
+
+def compression_table(models, X, ks, X_test=None):
+    """Reconstruction error against latent dimension, for every model.
+
+    Each model is cloned with its latent dimension (``n_components`` or
+    ``n_factors``) set to each ``k`` and fitted on ``X``: the compression
+    curve of lossy compression through a ``k``-dimensional latent space.
+
+    Parameters
+    ----------
+    models : dict of str to estimator, or list of estimators
+        Unfitted or fitted models; they are cloned, never changed.
+    X : array-like of shape (n_samples, n_features)
+        Training data.
+    ks : iterable of int
+        Latent dimensions to try; values a model rejects (``k`` at or above
+        the rank for PPCA, for example) are skipped for that model.
+    X_test : array-like of shape (n_test, n_features), optional
+        Held-out data; the error is then measured on it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``model``, ``k``, ``mse_train`` and ``mse_test`` (NaN without
+        ``X_test``), one row per model and ``k``.
+
+    Examples
+    --------
+    >>> import lvm
+    >>> X, _ = lvm.datasets.load_digits(return_X_y=True)
+    >>> table = lvm.compression_table({"PCA": lvm.PCA()}, X, ks=[1, 2, 4])
+    >>> bool(table["mse_train"].is_monotonic_decreasing)
+    True
+    """
+    rows = []
+    for name, model in _named(models).items():
+        parameter = _dimension_parameter(model)
+        skipped = []
+        for k in ks:
+            candidate = clone(model).set_params(**{parameter: int(k)})
+            try:
+                candidate.fit(X)
+            except ValueError:
+                skipped.append(int(k))
+                continue
+            rows.append({
+                "model": name, "k": int(k), "mse_train": _mse(candidate, X),
+                "mse_test": np.nan if X_test is None else _mse(candidate, X_test),
+            })
+        if skipped:
+            warnings.warn(f"compression_table: {name} cannot be fitted with k in {skipped} on these data "
+                          "(too large for their rank or size); those points are left out.", stacklevel=2)
+    return pd.DataFrame(rows, columns=["model", "k", "mse_train", "mse_test"])
