@@ -208,20 +208,31 @@ def _compare(args):
     from lvm import plot
 
     frame, y = _read_csv(args.data, args.labels)
-    frame = _drop_constant(frame)
     out = _output_folder(args.out)
     k = args.k
-    if k >= frame.shape[1]:
-        raise CommandError(f"-k {k} is too large: the data have {frame.shape[1]} usable columns; "
-                           "the latent dimension must be below that")
     split = train_test_split(frame, *([y] if y is not None else []), test_size=args.test_size, random_state=0)
-    X_train, X_test = split[0], split[1]
+    # Columns constant on the training rows are dropped from both parts.
+    X_train = _drop_constant(split[0])
+    X_test = split[1][X_train.columns]
+    if k >= X_train.shape[1]:
+        raise CommandError(f"-k {k} is too large: the data have {X_train.shape[1]} usable columns; "
+                           "the latent dimension must be below that")
     y_train, y_test = (split[2], split[3]) if y is not None else (None, None)
     models = {"PCA": lvm.PCA(k), "PPCA": lvm.PPCA(k), "FA": lvm.FactorAnalysis(k),
               "Autoencoder": lvm.Autoencoder(k, random_state=0)}
+    rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", lvm.exceptions.HeywoodCaseWarning)
-        table = lvm.compare(models, X_train, y=y_train, X_test=X_test, y_test=y_test)
+        for name, model in models.items():
+            # One model the data do not suit (factor analysis on a singular
+            # correlation matrix, say) should not cost the user the others.
+            try:
+                rows.append(lvm.compare({name: model}, X_train, y=y_train, X_test=X_test, y_test=y_test))
+            except ValueError as exc:
+                print(f"skipped {name}: {' '.join(str(exc).split())}")
+    if not rows:
+        raise CommandError("no model could be fitted to these data (see the lines above)")
+    table = pd.concat(rows)
     print(table.to_string(float_format=lambda v: f"{v:.4g}"))
     _write_table(out, "compare", table)
     _save_figure(out, "compare.png", plot.comparison(table))

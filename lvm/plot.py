@@ -288,7 +288,7 @@ def loadings(model, ax=None, cut=None, cmap="RdBu_r"):
 
 
 def biplot(model, X, ax=None, labels=None, components=(0, 1)):
-    """Scores as points and the features as arrows in the same latent plane (Gabriel 1971).
+    """Draw the scores as points and the features as arrows in one latent plane (Gabriel 1971).
 
     Each arrow is a feature's loading on the two latent axes, scaled to the
     spread of the scores; features pointing the same way are correlated, and a

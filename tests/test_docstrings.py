@@ -27,7 +27,7 @@ def _public_objects():
                     names.append(f"lvm.{name}.{member}")
         elif callable(obj):
             names.append(f"lvm.{name}")
-    for module in (lvm.plot, lvm.datasets):
+    for module in (lvm.plot, lvm.datasets, lvm.metrics):
         for name, obj in vars(module).items():
             if not name.startswith("_") and inspect.isfunction(obj) and obj.__module__.startswith("lvm"):
                 names.append(f"{module.__name__}.{name}")

@@ -342,3 +342,19 @@ def test_missing_columns_never_seen_together_are_named(seed):
     X[50:, 1] = np.nan
     with pytest.raises(ValueError, match=r"\(x0, x1\) are observed together in fewer than 2 rows"):
         lvm.FactorAnalysis(1, missing="em").fit(X)
+
+
+def test_exactly_duplicated_column_gives_infinite_misfit_not_a_crash():
+    # The sample correlation is singular, so the ML discrepancy and chi-square
+    # are infinite; the fit itself (a Heywood case) and its scores are fine.
+    # (Whether the singular correlation is caught by its Cholesky factor or
+    # fitted as a Heywood case depends on round-off; these data are fitted.)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3)) @ rng.normal(size=(3, 6)) + rng.normal(size=(200, 6))
+    X[:, 5] = X[:, 4]
+    X = X[:150]
+    with pytest.warns(HeywoodCaseWarning):
+        fa = lvm.FactorAnalysis(2).fit(X)
+    stats = fa.fit_statistics_
+    assert stats["chi2"] == np.inf and stats["p_value"] == 0.0 and stats["rmsea_lower"] == np.inf
+    assert np.isfinite(fa.score(X)) and np.all(np.isfinite(fa.transform(X)))

@@ -78,9 +78,15 @@ def ml_discrepancy(R, model):
 
 def _noncentrality(statistic, dof, probability):
     """The non-centrality at which ``P(chi2_dof(ncp) <= statistic) = probability``."""
+    if not np.isfinite(statistic):
+        # A singular sample correlation (duplicated columns) makes the
+        # discrepancy infinite; so is every non-centrality consistent with it.
+        return np.inf
     if stats.chi2.cdf(statistic, dof) <= probability:
         return 0.0
     upper = max(1.0, statistic) * 4 + 100
+    while stats.ncx2.cdf(statistic, dof, upper) > probability:
+        upper *= 2
     return optimize.brentq(lambda ncp: stats.ncx2.cdf(statistic, dof, ncp) - probability, 0.0, upper, xtol=1e-12)
 
 

@@ -9,7 +9,9 @@ def regression_weights(R, loadings, factor_correlation=None):
     Scores are ``z W`` for standardised data ``z``; with the sample correlation
     ``R`` this is R's ``factanal(scores="regression")``. At the maximum of the
     likelihood ``R^{-1} L = C^{-1} L`` for the model correlation ``C``, so the
-    scores are the posterior means ``E[f | x]``.
+    scores are the posterior means ``E[f | x]``. A singular ``R`` (an exactly
+    duplicated column) has no inverse; the Moore-Penrose pseudo-inverse is
+    used then, as ``psych::factor.scores`` does.
 
     Parameters
     ----------
@@ -21,7 +23,10 @@ def regression_weights(R, loadings, factor_correlation=None):
     -------
     ndarray of shape (p, k)
     """
-    weights = linalg.solve(R, loadings, assume_a="pos")
+    try:
+        weights = linalg.solve(R, loadings, assume_a="pos")
+    except linalg.LinAlgError:
+        weights = linalg.pinvh(R) @ loadings
     return weights if factor_correlation is None else weights @ factor_correlation
 
 

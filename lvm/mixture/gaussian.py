@@ -59,7 +59,8 @@ class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentM
     init : {"kmeans++", "kmeans", "random"}, default="kmeans++"
         Starting responsibilities: hard assignment to the nearest of
         k-means++ seeds (Arthur & Vassilvitskii 2007), to a k-means clustering,
-        or random. Ignored for what ``weights_init``, ``means_init`` and
+        or to the nearest of k rows drawn at random (scikit-learn's
+        "random_from_data"). Ignored for what ``weights_init``, ``means_init`` and
         ``precisions_init`` give.
     weights_init, means_init, precisions_init : array-like or None, default=None
         User starting values (precisions in the storage of ``covariance_type``).
@@ -288,19 +289,19 @@ class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentM
             params["precisions_cholesky"] = structure.precision_cholesky(params["covariances"])
             return params
         data = Xc if complete else np.where(observed, Xc, 0.0)
-        if self.init == "random":
-            resp = rng.uniform(size=(n, k))
-            resp /= resp.sum(axis=1, keepdims=True)
+        if self.init == "kmeans":
+            labels = KMeans(k, n_init=1, random_state=rng).fit(data).labels_
         else:
-            if self.init == "kmeans":
-                labels = KMeans(k, n_init=1, random_state=rng).fit(data).labels_
-            else:
-                centres, _ = kmeans_plusplus(data, k, random_state=rng)
-                distances = ((data[:, None, :] - centres[None]) ** 2).sum(axis=2) if n * k * p < 5e7 else None
-                labels = np.argmin(distances, axis=1) if distances is not None else \
-                    KMeans(k, init=centres, n_init=1, max_iter=1).fit(data).labels_
-            resp = np.zeros((n, k))
-            resp[np.arange(n), labels] = 1.0
+            # Random responsibilities would make every component start as
+            # the overall mean, a saddle point EM barely leaves; k random
+            # rows as seeds give a poor but honest start to watch EM from.
+            centres = (data[rng.choice(n, k, replace=False)] if self.init == "random"
+                       else kmeans_plusplus(data, k, random_state=rng)[0])
+            distances = ((data[:, None, :] - centres[None]) ** 2).sum(axis=2) if n * k * p < 5e7 else None
+            labels = np.argmin(distances, axis=1) if distances is not None else \
+                KMeans(k, init=centres, n_init=1, max_iter=1).fit(data).labels_
+        resp = np.zeros((n, k))
+        resp[np.arange(n), labels] = 1.0
         nk = resp.sum(axis=0)
         second = structure.second_moment(data, resp) if structure.name != "tied" else data.T @ data
         stats = {"nk": nk, "sums": resp.T @ data, "second": second,
