@@ -4,7 +4,7 @@
 ``score`` (mean of ``score_samples``), ``bic``/``aic`` from the parameter
 count, ``reconstruct``, ``save``, and parameter checking. A model provides
 ``fit``, ``transform``, ``inverse_transform``, ``posterior``,
-``score_samples``, ``sample``, ``summary`` and ``_n_parameters``.
+``score_samples``, ``sample``, ``summary`` and the fitted ``n_parameters_``.
 """
 
 from collections import namedtuple
