@@ -219,7 +219,7 @@ def _compare(args):
                            "the latent dimension must be below that")
     y_train, y_test = (split[2], split[3]) if y is not None else (None, None)
     models = {"PCA": lvm.PCA(k), "PPCA": lvm.PPCA(k), "FA": lvm.FactorAnalysis(k),
-              "Autoencoder": lvm.Autoencoder(k, random_state=0)}
+              "Autoencoder": lvm.Autoencoder(k, random_state=0, verbose=1)}
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", lvm.exceptions.HeywoodCaseWarning)

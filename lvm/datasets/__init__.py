@@ -1,4 +1,5 @@
-"""Data sets: scikit-learn's bundled digits and classic sets for latent variable models."""
+"""Data sets: scikit-learn's bundled digits, classic sets for latent variable models, and synthetic
+data with known truth (factor model, probabilistic PCA, Gaussian mixture)."""
 
 from ._loaders import (
     load_bfi,
