@@ -237,8 +237,9 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
         centred = X - mean.astype(X.dtype)
         # Sums of squares in double precision, a block of rows at a time so
         # that float32 data never needs a float64 copy.
-        variance = sum(np.square(block, dtype=np.float64).sum(axis=0)
-                       for block in np.array_split(centred, max(1, X.shape[0] // 4096))) / X.shape[0]
+        with np.errstate(over="ignore"):  # an overflow is reported by check_variance below
+            variance = sum(np.square(block, dtype=np.float64).sum(axis=0)
+                           for block in np.array_split(centred, max(1, X.shape[0] // 4096))) / X.shape[0]
         if self.standardize == "global":
             check_variance(variance.sum(), X)
             scale = np.full(p, np.sqrt(variance.mean()))
