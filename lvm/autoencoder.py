@@ -234,18 +234,22 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
         if self.standardize is None:
             return np.zeros(p), np.ones(p), X
         mean = X.mean(axis=0, dtype=np.float64)
+        constant = np.ptp(X, axis=0) == 0
         centred = X - mean.astype(X.dtype)
+        # A constant column can leave round-off in its mean, hence in its
+        # variance; its range is exactly zero, so it is centred to zero.
+        centred[:, constant] = 0
         # Sums of squares in double precision, a block of rows at a time so
         # that float32 data never needs a float64 copy.
         with np.errstate(over="ignore"):  # an overflow is reported by check_variance below
             variance = sum(np.square(block, dtype=np.float64).sum(axis=0)
                            for block in np.array_split(centred, max(1, X.shape[0] // 4096))) / X.shape[0]
         if self.standardize == "global":
-            check_variance(variance.sum(), X)
+            check_variance(0.0 if constant.all() else variance.sum(), X)
             scale = np.full(p, np.sqrt(variance.mean()))
         else:
             scale = np.sqrt(variance)
-            scale[scale == 0] = 1.0
+            scale[constant] = 1.0
         centred /= scale.astype(X.dtype)
         return mean, scale, centred
 
@@ -436,8 +440,9 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
             Minus the mean squared error of :meth:`reconstruct`.
         """
         check_is_fitted(self)
+        reconstruction = self.reconstruct(X)
         X = check_data(self, X, reset=False)
-        return -float(np.mean((self.reconstruct(X) - X) ** 2))
+        return -float(np.mean((reconstruction - X) ** 2))
 
     @property
     def _n_features_out(self):

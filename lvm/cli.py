@@ -121,7 +121,7 @@ def _use_agg():
 # ----------------------------------------------------------------------- data
 
 
-def _read_csv(path, labels=None):
+def _read_csv(path, labels=None, allow_labels=False):
     """Numeric data (DataFrame) and the label column, with one-line errors for bad files."""
     path = Path(path)
     if not path.is_file():
@@ -133,15 +133,25 @@ def _read_csv(path, labels=None):
         raise CommandError(f"{path} is not a readable CSV file ({first})") from None
     if frame.empty:
         raise CommandError(f"{path} has no data rows")
+    first = str(frame.columns[0])
+    if (first == "" or first.startswith("Unnamed: 0")) and np.array_equal(frame.iloc[:, 0], np.arange(len(frame))):
+        # A row index written by pandas' to_csv: row labels, not data.
+        frame = frame.set_index(frame.columns[0]).rename_axis(None)
     y = None
     if labels is not None:
         if labels not in frame.columns:
             raise CommandError(f"{path} has no column {labels!r}; its columns are {list(frame.columns)}")
-        y = frame.pop(labels).to_numpy()
+        y = frame.pop(labels)
+        if y.isna().any():
+            raise CommandError(f"label column {labels!r} has {int(y.isna().sum())} missing entries")
+        y = y.to_numpy()
     bad = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if bad:
-        raise CommandError(f"{path}: column(s) {bad} are not numeric; lvm models need numbers "
-                           "(give a label column with --labels, or remove them)")
+        hint = "name a label column with --labels, or remove them" if allow_labels else "remove them"
+        raise CommandError(f"{path}: column(s) {bad} are not numeric; lvm models need numbers ({hint})")
+    if frame.isna().to_numpy().any():
+        raise CommandError(f"{path} has {int(frame.isna().to_numpy().sum())} missing entries; fill or drop them "
+                           "(in Python, PPCA, FactorAnalysis and GaussianMixture take missing='em')")
     return frame, y
 
 
@@ -172,11 +182,12 @@ def _model(name, k, rotation=None, random_state=0, verbose=0):
 def _fit(args):
     _use_agg()
     frame, _ = _read_csv(args.data)
-    out = _output_folder(args.out)
     model = _model(args.model, args.k, args.rotation, verbose=1)
     start = time.perf_counter()
     model.fit(frame)
     seconds = time.perf_counter() - start
+    # Created only once the fit has succeeded: a failed command leaves no folder behind.
+    out = _output_folder(args.out)
     summary = model.summary()
     print(summary)
     print(f"fitted in {seconds:.2f} s")
@@ -207,9 +218,10 @@ def _compare(args):
     import lvm
     from lvm import plot
 
-    frame, y = _read_csv(args.data, args.labels)
-    out = _output_folder(args.out)
+    frame, y = _read_csv(args.data, args.labels, allow_labels=True)
     k = args.k
+    if y is not None and len(np.unique(y)) < 2:
+        raise CommandError(f"label column {args.labels!r} has a single value; kNN accuracy needs two classes or more")
     split = train_test_split(frame, *([y] if y is not None else []), test_size=args.test_size, random_state=0)
     # Columns constant on the training rows are dropped from both parts.
     X_train = _drop_constant(split[0])
@@ -233,6 +245,7 @@ def _compare(args):
     if not rows:
         raise CommandError("no model could be fitted to these data (see the lines above)")
     table = pd.concat(rows)
+    out = _output_folder(args.out)
     print(table.to_string(float_format=lambda v: f"{v:.4g}"))
     _write_table(out, "compare", table)
     _save_figure(out, "compare.png", plot.comparison(table))
@@ -245,10 +258,18 @@ def _select(args):
     import lvm
     from lvm import plot
 
+    if args.max_clusters < 1:
+        raise CommandError(f"--max-clusters {args.max_clusters} must be at least 1")
     frame, _ = _read_csv(args.data)
     frame = _drop_constant(frame)
-    out = _output_folder(args.out)
-    result = lvm.factor.parallel_analysis(frame, random_state=0)
+    if frame.shape[1] < 2:
+        raise CommandError(f"{args.data} has {frame.shape[1]} varying column(s); choosing a number of factors "
+                           "needs at least two")
+    try:
+        result = lvm.factor.parallel_analysis(frame, random_state=0)
+    except np.linalg.LinAlgError:
+        raise CommandError(f"{args.data}: the correlation matrix is singular (duplicated columns, or fewer rows "
+                           "than columns); drop the redundant columns") from None
     ppca = lvm.PPCA("mle").fit(frame)
     choices = pd.DataFrame(
         {"suggested": [result.n_factors, result.n_components, ppca.n_components_],
@@ -259,9 +280,11 @@ def _select(args):
     )
     if args.mixtures:
         mixtures, best = lvm.select_mixture(frame, n_components=range(1, args.max_clusters + 1), random_state=0)
-        _write_table(out, "mixtures", mixtures)
         choices.loc["clusters"] = [best.n_components, f"Gaussian mixture, BIC ({best.covariance_type})"]
     print(choices.to_string())
+    out = _output_folder(args.out)
+    if args.mixtures:
+        _write_table(out, "mixtures", mixtures)
     _write_table(out, "choices", choices)
     _write_table(out, "parallel_analysis", result.table)
     _save_figure(out, "parallel_analysis.png", plot.parallel_analysis(result))

@@ -17,6 +17,8 @@ _COLUMNS = ["k", "compression", "fit_seconds", "mse_train", "mse_test", "loglik_
 def _named(models):
     if isinstance(models, dict):
         return dict(models)
+    if hasattr(models, "fit"):
+        models = [models]
     named = {}
     for model in models:
         name = type(model).__name__
@@ -37,11 +39,9 @@ def _mse(model, X):
     return metrics.reconstruction_error(model, X)
 
 
-def _subsample(X, Z, limit, rng):
-    if len(X) <= limit:
-        return X, Z
-    rows = np.sort(rng.choice(len(X), limit, replace=False))
-    return X[rows], Z[rows]
+def _trust_rows(n, limit, rng):
+    """Rows for trustworthiness: all, or one subsample shared by every model so that they are comparable."""
+    return np.arange(n) if n <= limit else np.sort(rng.choice(n, limit, replace=False))
 
 
 def compare(models, X, y=None, X_test=None, y_test=None, *, n_neighbors=5, trust_samples=2000, random_state=0):
@@ -116,6 +116,7 @@ def compare(models, X, y=None, X_test=None, y_test=None, *, n_neighbors=5, trust
     rng = check_random_state(random_state)
     values = np.asarray(X, dtype=float)
     test_values = None if X_test is None else np.asarray(X_test, dtype=float)
+    trust_rows = _trust_rows(len(values) if X_test is None else len(test_values), trust_samples, rng)
     rows = {}
     for name, model in models.items():
         start = time.perf_counter()
@@ -139,7 +140,7 @@ def compare(models, X, y=None, X_test=None, y_test=None, *, n_neighbors=5, trust
             else:
                 row["knn_accuracy"] = metrics.knn_accuracy(Z, y, n_neighbors=n_neighbors)
         data, codes = (values, Z) if X_test is None else (test_values, Z_test)
-        data, codes = _subsample(data, codes, trust_samples, rng)
+        data, codes = data[trust_rows], codes[trust_rows]
         if n_neighbors < len(data) / 2:
             row["trustworthiness"] = metrics.trustworthiness(data, codes, n_neighbors=n_neighbors)
         row["n_iter"] = getattr(model, "n_iter_", np.nan)

@@ -69,6 +69,8 @@ class _Encoder:
             }
         if isinstance(value, type) and issubclass(value, np.generic):
             return {"kind": "dtype", "value": np.dtype(value).name}
+        if isinstance(value, np.dtype):
+            return {"kind": "dtype_instance", "value": value.name}
         # Callables (callbacks) and generator objects cannot be stored without
         # pickle; they are recorded by their text so the loss is visible.
         return {"kind": "unsaved", "repr": repr(value)}
@@ -104,6 +106,8 @@ def _decode(spec, arrays):
         return frame
     if kind == "dtype":
         return np.dtype(spec["value"]).type
+    if kind == "dtype_instance":
+        return np.dtype(spec["value"])
     raise ModelFileError(f"unknown value kind {kind!r} in model file")
 
 

@@ -53,6 +53,9 @@ def _latent(Z_or_model, X):
         if X is None:
             raise ValueError("latent_scatter needs X to encode when given a model")
         return np.asarray(Z_or_model.transform(X)), type(Z_or_model).__name__
+    if X is not None:
+        raise ValueError("latent_scatter got latent coordinates and X; pass labels by name "
+                         "(latent_scatter(Z, labels=y)), or give a fitted model with X")
     return np.asarray(Z_or_model), None
 
 
@@ -381,7 +384,7 @@ def mixture_ellipses(model, X, ax=None, features=(0, 1), covariance_type=None):
     if isinstance(model, dict):
         weights = np.asarray(model["weights"])
         k = len(weights)
-        means = np.asarray(model["means"]) + model.get("center", X.mean(axis=0))
+        means = np.asarray(model["means"]) + model.get("center", np.nanmean(X, axis=0))
         covariances = full_covariances(model["covariances"], k, p, covariance_type)
     else:
         weights, means = model.weights_, model.means_
@@ -412,7 +415,9 @@ def em_steps(steps, X, iterations=(0, 1, 2, 5, 20), axes=None, covariance_type=N
     """Show a Gaussian mixture's EM at chosen iterations, one panel each.
 
     ``steps`` is what a ``GaussianMixture(callback=...)`` collected: the
-    parameters at the start (iteration 0) and after every M-step. Each panel
+    parameters at the start (iteration 0) and after every M-step, of a fit
+    with ``n_init=1`` (with restarts the callback records every start, one
+    after the other). Each panel
     draws the data coloured by the current most probable component and the
     components' ellipses (:func:`mixture_ellipses`). Iterations beyond the
     last step are dropped.

@@ -1,5 +1,7 @@
 """The numpy autoencoder: exact gradients, PCA as its linear limit, reproducibility, early stopping."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -300,3 +302,28 @@ def test_early_stopping_needs_rows_on_both_sides():
     X = np.random.default_rng(0).normal(size=(3, 4))
     with pytest.raises(ValueError, match="validation and .* training rows out of 3"):
         lvm.Autoencoder(2, early_stopping=True, validation_fraction=0.1).fit(X)
+
+
+def test_feature_scaling_sees_constant_columns_through_round_off(tmp_path):
+    X = np.random.default_rng(0).normal(size=(1000, 3))
+    X[:, 0] = 0.1  # its float64 mean is not exactly 0.1
+    ae = lvm.Autoencoder(2, epochs=2, standardize="feature", random_state=0).fit(X)
+    assert ae.scale_[0] == 1.0
+    with pytest.raises(ValueError, match="every column of X is constant"):
+        lvm.Autoencoder(1, epochs=2).fit(np.full((50, 3), 0.1))
+
+
+def test_dtype_given_as_numpy_dtype_survives_save_and_load(tmp_path):
+    X = np.random.default_rng(0).normal(size=(60, 4))
+    ae = lvm.Autoencoder(2, epochs=2, dtype=np.dtype("float32"), random_state=0).fit(X)
+    loaded = lvm.load(ae.save(tmp_path / "ae"))
+    assert loaded.dtype == np.dtype("float32")
+    np.testing.assert_array_equal(loaded.transform(X), ae.transform(X))
+
+
+def test_score_of_a_dataframe_does_not_warn():
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(60, 4)), columns=list("abcd"))
+    ae = lvm.Autoencoder(2, epochs=2, random_state=0).fit(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isfinite(ae.score(frame))

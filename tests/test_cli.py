@@ -156,8 +156,9 @@ def test_other_bad_input(tmp_path, hs_csv, capsys):
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     _one_line_error(capsys, ["fit", "pca", str(empty), "-k", "1"], "not a readable CSV file")
-    _one_line_error(capsys, ["fit", "pca", str(hs_csv), "-k", "2", "--rotation", "varimax"],
-                    "--rotation applies to factor analysis")
+    _one_line_error(capsys, ["fit", "pca", str(hs_csv), "-k", "2", "--rotation", "varimax", "--out",
+                             str(tmp_path / "never")], "--rotation applies to factor analysis")
+    assert not (tmp_path / "never").exists()  # a failed command leaves no folder behind
     _one_line_error(capsys, ["compare", str(hs_csv), "-k", "2", "--labels", "grade"], "no column 'grade'")
     _one_line_error(capsys, ["fit", "fa", str(hs_csv), "-k", "2", "--rotation", "spin", "--out", str(tmp_path)],
                     "rotation='spin'")
@@ -169,3 +170,28 @@ def test_installed_command_exits_non_zero_with_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0
     assert result.stderr.startswith("lvm: error: no such file")
+
+
+def test_more_bad_input_one_line_each(tmp_path, hs_csv, capsys):
+    data = pd.read_csv(hs_csv)
+    holes = data.copy()
+    holes.iloc[3, 2] = np.nan
+    path = tmp_path / "holes.csv"
+    holes.to_csv(path, index=False)
+    _one_line_error(capsys, ["fit", "pca", str(path), "-k", "2", "--out", str(tmp_path)], "1 missing entries")
+    _one_line_error(capsys, ["select", str(hs_csv), "--mixtures", "--max-clusters", "0", "--out", str(tmp_path)],
+                    "--max-clusters 0 must be at least 1")
+    labelled = data.assign(group=1)
+    path = tmp_path / "one_class.csv"
+    labelled.to_csv(path, index=False)
+    _one_line_error(capsys, ["compare", str(path), "-k", "2", "--labels", "group"], "a single value")
+    wide = tmp_path / "wide.csv"
+    pd.DataFrame(np.random.default_rng(0).normal(size=(5, 8))).to_csv(wide, index=False)
+    _one_line_error(capsys, ["select", str(wide), "--out", str(tmp_path)], "singular")
+
+
+def test_a_pandas_row_index_is_not_fitted_as_data(tmp_path, hs_csv):
+    path = tmp_path / "indexed.csv"
+    pd.read_csv(hs_csv).to_csv(path)  # writes the row index as an unnamed first column
+    assert main(["fit", "pca", str(path), "-k", "2", "--out", str(tmp_path)]) == 0
+    assert lvm.load(tmp_path / "model.npz").n_features_in_ == 9

@@ -109,3 +109,11 @@ def test_compression_table_leaves_out_impossible_k_and_says_so():
         curve = lvm.compression_table({"PPCA": lvm.PPCA()}, X, ks=[1, 2, 4, 9])
     assert list(curve["k"]) == [1, 2]
     assert curve["mse_test"].isna().all()
+
+
+def test_trustworthiness_uses_the_same_rows_for_every_model(digits):
+    X_train = digits[0][:900]
+    frame = lvm.compare([lvm.PCA(2), lvm.PCA(2), lvm.PCA(2)], X_train, trust_samples=300)
+    assert frame["trustworthiness"].nunique() == 1
+    single = lvm.compare(lvm.PCA(2), X_train)
+    assert list(single.index) == ["PCA"]

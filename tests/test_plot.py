@@ -19,7 +19,7 @@ def hs():
 def faithful_steps():
     X = lvm.datasets.load_old_faithful()
     steps = []
-    gm = lvm.GaussianMixture(2, init="random", random_state=2, callback=lambda it, params: steps.append(params)).fit(X)
+    gm = lvm.GaussianMixture(2, init="random", random_state=4, callback=lambda it, params: steps.append(params)).fit(X)
     return X, steps, gm
 
 
@@ -86,16 +86,20 @@ def test_em_steps_one_panel_per_iteration_and_the_means_move(faithful_steps):
     assert [ax.get_title() for ax in axes] == [f"iteration {i}" for i in shown]
     # The callback's parameters are snapshots, not one dict changed in place.
     assert not np.allclose(steps[0]["means"], steps[-1]["means"])
-    # The last panel's component centres (black crosses) are the fitted means.
-    crosses = np.array([line.get_xydata()[0] for line in axes[-1].lines])
-    if shown[-1] == len(steps) - 1:
-        np.testing.assert_allclose(np.sort(crosses, axis=0), np.sort(gm.means_, axis=0), rtol=1e-8)
     plt.close(axes[0].figure)
+    # The last step's component centres (black crosses) are the fitted means:
+    # the callback's means are of the centred data, and the plot adds the centre back.
+    (last,) = lvm.plot.em_steps(steps, X, iterations=(len(steps) - 1,))
+    crosses = np.array([line.get_xydata()[0] for line in last.lines])
+    np.testing.assert_allclose(np.sort(crosses, axis=0), np.sort(gm.means_, axis=0), rtol=1e-8)
+    plt.close(last.figure)
     with pytest.raises(ValueError, match="no iteration"):
         lvm.plot.em_steps(steps, X, iterations=(10_000,))
 
 
 def test_plot_errors_are_clear(hs):
+    with pytest.raises(ValueError, match="pass labels by name"):
+        lvm.plot.latent_scatter(np.zeros((5, 2)), np.arange(5))
     with pytest.raises(ValueError, match="needs X"):
         lvm.plot.latent_scatter(lvm.PCA(2).fit(hs))
     with pytest.raises(ValueError, match="method='umap' is invalid"):

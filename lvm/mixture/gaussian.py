@@ -59,8 +59,8 @@ class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentM
     init : {"kmeans++", "kmeans", "random"}, default="kmeans++"
         Starting responsibilities: hard assignment to the nearest of
         k-means++ seeds (Arthur & Vassilvitskii 2007), to a k-means clustering,
-        or to the nearest of k rows drawn at random (scikit-learn's
-        "random_from_data"). Ignored for what ``weights_init``, ``means_init`` and
+        or to the nearest of k distinct rows drawn at random (a poor start,
+        good for watching EM work). Ignored for what ``weights_init``, ``means_init`` and
         ``precisions_init`` give.
     weights_init, means_init, precisions_init : array-like or None, default=None
         User starting values (precisions in the storage of ``covariance_type``).
@@ -295,8 +295,12 @@ class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentM
             # Random responsibilities would make every component start as
             # the overall mean, a saddle point EM barely leaves; k random
             # rows as seeds give a poor but honest start to watch EM from.
-            centres = (data[rng.choice(n, k, replace=False)] if self.init == "random"
-                       else kmeans_plusplus(data, k, random_state=rng)[0])
+            if self.init == "random":
+                # Distinct rows, so that no two seeds coincide and leave a component empty.
+                distinct = np.unique(data, axis=0)
+                centres = distinct[rng.choice(len(distinct), min(k, len(distinct)), replace=False)]
+            else:
+                centres = kmeans_plusplus(data, k, random_state=rng)[0]
             distances = ((data[:, None, :] - centres[None]) ** 2).sum(axis=2) if n * k * p < 5e7 else None
             labels = np.argmin(distances, axis=1) if distances is not None else \
                 KMeans(k, init=centres, n_init=1, max_iter=1).fit(data).labels_
