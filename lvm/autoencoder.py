@@ -253,6 +253,18 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
         centred /= scale.astype(X.dtype)
         return mean, scale, centred
 
+    @staticmethod
+    def _check_range(X, dtype):
+        """``X`` (validated in float64) in ``dtype``, refusing values the cast would turn into infinity."""
+        if dtype == X.dtype:
+            return X
+        limit = float(np.finfo(dtype).max)
+        largest = float(np.max(np.abs(X))) if X.size else 0.0
+        if largest > limit:
+            raise ValueError(f"X has values as large as {largest:.3g}, beyond {np.dtype(dtype).name}'s range "
+                             f"({limit:.3g}); use dtype=numpy.float64 or rescale the data.")
+        return X.astype(dtype)
+
     def _split(self, n, rng):
         """Row indices for training and validation (all rows train without early stopping)."""
         if not self.early_stopping:
@@ -284,7 +296,10 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
         """
         self._check_params()
         dtype = np.dtype(self.dtype)
-        X = check_data(self, X, reset=True, dtype=dtype)
+        # Data already in the model's type are validated as they are (no copy);
+        # others are validated in double precision and their range checked.
+        given = getattr(X, "dtype", None)
+        X = self._check_range(check_data(self, X, reset=True, dtype=dtype if given == dtype else np.float64), dtype)
         n, p = X.shape
         mean, scale, Xs = self._standardize(X)
         rng = check_random_state(self.random_state)

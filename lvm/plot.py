@@ -269,8 +269,13 @@ def loadings(model, ax=None, cut=None, cmap="RdBu_r"):
         matrix = np.asarray(model.components_).T
         names = model._names() if hasattr(model, "_names") else None
         matrix = pd.DataFrame(matrix, index=names, columns=[f"Z{j + 1}" for j in range(matrix.shape[1])])
+    elif hasattr(model, "fit"):
+        raise ValueError(f"{type(model).__name__} has no loadings to draw (a model with loadings_ or components_ "
+                         "is needed: FactorAnalysis, PCA, PPCA)")
     else:
         matrix = model
+    if np.ndim(matrix) != 2:
+        raise ValueError(f"loadings must be a 2-D matrix (features x factors), got shape {np.shape(matrix)}")
     frame = matrix if isinstance(matrix, pd.DataFrame) else pd.DataFrame(np.asarray(matrix))
     values = frame.to_numpy(dtype=float)
     p, k = values.shape
@@ -321,7 +326,11 @@ def biplot(model, X, ax=None, labels=None, components=(0, 1)):
     application to principal component analysis. Biometrika 58, 453-467.
     """
     a, b = components
-    scores = np.asarray(model.transform(X))[:, [a, b]]
+    scores = np.asarray(model.transform(X))
+    if max(a, b) >= scores.shape[1]:
+        raise ValueError(f"biplot shows latent axes {a} and {b}, but the model has {scores.shape[1]}; "
+                         "fit at least two, or choose other components")
+    scores = scores[:, [a, b]]
     if hasattr(model, "loadings_"):
         vectors = np.asarray(model.loadings_, dtype=float)[:, [a, b]]
     else:
@@ -381,6 +390,8 @@ def mixture_ellipses(model, X, ax=None, features=(0, 1), covariance_type=None):
     names = list(X.columns) if isinstance(X, pd.DataFrame) else None
     X = np.asarray(X, dtype=float)
     n, p = X.shape
+    if max(features) >= p:
+        raise ValueError(f"mixture_ellipses draws features {features} but X has {p} column(s)")
     if isinstance(model, dict):
         weights = np.asarray(model["weights"])
         k = len(weights)

@@ -327,3 +327,9 @@ def test_score_of_a_dataframe_does_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert np.isfinite(ae.score(frame))
+
+
+def test_float32_model_names_values_beyond_its_range():
+    X = np.random.default_rng(0).normal(size=(50, 4)) * 1e39
+    with pytest.raises(ValueError, match="beyond float32's range"):
+        lvm.Autoencoder(2, dtype=np.float32, epochs=1).fit(X)

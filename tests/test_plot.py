@@ -106,6 +106,12 @@ def test_plot_errors_are_clear(hs):
         lvm.plot.latent_scatter(np.zeros((5, 2)), method="umap")
     with pytest.raises(ValueError, match="no column 'speed'"):
         lvm.plot.comparison(pd.DataFrame({"mse_train": [1.0]}), "speed")
+    with pytest.raises(ValueError, match="has no loadings to draw"):
+        lvm.plot.loadings(lvm.Autoencoder(2, epochs=1).fit(hs))
+    with pytest.raises(ValueError, match="the model has 1"):
+        lvm.plot.biplot(lvm.PCA(1).fit(hs), hs)
+    with pytest.raises(ValueError, match="X has 1 column"):
+        lvm.plot.mixture_ellipses(lvm.GaussianMixture(2, random_state=0).fit(hs[["x1"]]), hs[["x1"]])
     with pytest.raises(ValueError, match="needs X and ks"):
         lvm.plot.compression_curve({"PCA": lvm.PCA()})
     with pytest.raises(ValueError, match="pass covariance_type"):
