@@ -581,6 +581,34 @@ def _per_iteration(times, lib, short, long_, rounds):
                      for r in rounds])
 
 
+def time_per_step(lvm_fit, sk_fit, short, long_, rounds, budget, label):
+    """Warm up and time lvm and scikit-learn fits of ``short`` and ``long_`` steps, interleaved.
+
+    ``lvm_fit(steps)`` and ``sk_fit(steps)`` return the callables to time.
+    Returns the warm-up models (keys ``"lvm 12"`` etc.), the times per round,
+    the per-round time per step of each library, and the rounds all four ran in.
+    """
+    contenders = {f"lvm {short}": lvm_fit(short), f"sklearn {short}": sk_fit(short),
+                  f"lvm {long_}": lvm_fit(long_), f"sklearn {long_}": sk_fit(long_)}
+    models = {}
+    for name, fn in contenders.items():
+        print(f"[{label}] warm-up {name}", file=sys.stderr, flush=True)
+        models[name] = fn()
+    print(f"[{label}] timing {rounds} interleaved rounds ...", file=sys.stderr, flush=True)
+    times = time_interleaved(contenders, rounds, budget, fast_extra=0)
+    shared = sorted(set.intersection(*(set(t) for t in times.values())))
+    t_lvm = _per_iteration(times, "lvm", short, long_, shared)
+    t_sk = _per_iteration(times, "sklearn", short, long_, shared)
+    return models, times, t_lvm, t_sk, shared
+
+
+def ratio_summary(t_lvm, t_sk):
+    """Median and quartiles of the per-round ratios sklearn / lvm."""
+    ratios = t_sk / t_lvm
+    low, high = np.quantile(ratios, [0.25, 0.75])
+    return float(np.median(ratios)), low, high
+
+
 def bench_mixture(args):
     """Gaussian mixture EM, time per iteration; returns (markdown lines, [(target, measured, PASS/FAIL)]).
 
@@ -615,12 +643,9 @@ def bench_mixture(args):
         def sk_fit(iters, common=common):
             return _quiet(lambda: SkGaussianMixture(k, max_iter=iters, **common).fit(X))
 
-        contenders = {f"lvm {short}": lvm_fit(short), f"sklearn {short}": sk_fit(short),
-                      f"lvm {long_}": lvm_fit(long_), f"sklearn {long_}": sk_fit(long_)}
-        models = {}
-        for name, fn in contenders.items():
-            print(f"[mixture/{ct}] {n} x {p}, k = {k}: warm-up {name}", file=sys.stderr, flush=True)
-            models[name] = fn()
+        models, times, t_lvm, t_sk, rounds = time_per_step(
+            lvm_fit, sk_fit, short, long_, args.repeats * (1 + FAST_EXTRA), args.budget,
+            f"mixture/{ct}: {n} x {p}, k = {k}")
         mine, theirs = models[f"lvm {long_}"], models[f"sklearn {long_}"]
         for name, model in models.items():
             expected = short if name.endswith(f" {short}") else long_
@@ -630,16 +655,7 @@ def bench_mixture(args):
         ll_sk = float(theirs.lower_bound_)
         rel = abs(ll_lvm - ll_sk) / abs(ll_sk)
 
-        print(f"[mixture/{ct}] timing {args.repeats * (1 + FAST_EXTRA)} interleaved rounds ...",
-              file=sys.stderr, flush=True)
-        times = time_interleaved(contenders, args.repeats * (1 + FAST_EXTRA), args.budget, fast_extra=0)
-        rounds = sorted(set.intersection(*(set(t) for t in times.values())))
-
-        t_lvm = _per_iteration(times, "lvm", short, long_, rounds)
-        t_sk = _per_iteration(times, "sklearn", short, long_, rounds)
-        ratios = t_sk / t_lvm
-        ratio = float(np.median(ratios))
-        low, high = np.quantile(ratios, [0.25, 0.75])
+        ratio, low, high = ratio_summary(t_lvm, t_sk)
         rows.append([ct, fmt_time(np.median(t_lvm)), fmt_time(np.median(t_sk)),
                      f"{ratio:.2f}", f"{low:.2f} – {high:.2f}", len(rounds),
                      fmt_time(median_time(times, f"lvm {short}")),
@@ -738,27 +754,14 @@ def _bench_autoencoder_case(args, label, X, dtype, k, batch, short, long_):
             learning_rate_init=1e-3, alpha=0.0, max_iter=epochs, tol=0.0, n_iter_no_change=10**9,
             shuffle=True, early_stopping=False, random_state=0).fit(X, X))
 
-    contenders = {f"lvm {short}": lvm_fit(short), f"sklearn {short}": sk_fit(short),
-                  f"lvm {long_}": lvm_fit(long_), f"sklearn {long_}": sk_fit(long_)}
-    models = {}
-    for name, fn in contenders.items():
-        print(f"[autoencoder/{label}, batch {batch}] warm-up {name}", file=sys.stderr, flush=True)
-        models[name] = fn()
+    models, _, t_lvm, t_sk, rounds = time_per_step(lvm_fit, sk_fit, short, long_, args.repeats, args.budget,
+                                                   f"autoencoder/{label}, batch {batch}")
     mine, theirs = models[f"lvm {long_}"], models[f"sklearn {long_}"]
     if mine.coefs_[0].dtype != dtype or theirs.coefs_[0].dtype != dtype:
         raise RuntimeError(f"{label}: weights not in {np.dtype(dtype).name}")
     err_lvm = float(np.mean((mine.reconstruct(X).astype(np.float64) - X) ** 2))
     err_sk = float(np.mean((theirs.predict(X).astype(np.float64) - X) ** 2))
-
-    print(f"[autoencoder/{label}, batch {batch}] timing {args.repeats} interleaved rounds ...",
-          file=sys.stderr, flush=True)
-    times = time_interleaved(contenders, args.repeats, args.budget, fast_extra=0)
-    rounds = sorted(set.intersection(*(set(t) for t in times.values())))
-    t_lvm = _per_iteration(times, "lvm", short, long_, rounds)
-    t_sk = _per_iteration(times, "sklearn", short, long_, rounds)
-    ratios = t_sk / t_lvm
-    ratio = float(np.median(ratios))
-    low, high = np.quantile(ratios, [0.25, 0.75])
+    ratio, low, high = ratio_summary(t_lvm, t_sk)
     n, p = X.shape
     name = np.dtype(dtype).name
     row = [label, f"{n} x {p}", name, batch, fmt_time(np.median(t_lvm)), fmt_time(np.median(t_sk)),

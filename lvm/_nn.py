@@ -218,10 +218,10 @@ def loss_and_gradient(coefs, intercepts, activations, X, target, weight_decay, g
         if i > 0:
             back = np.dot(delta, coefs[i].T, out=deltas[i - 1][:m])
             delta = DERIVATIVES[activations[i - 1]](previous, back, work[i - 1][:m])
-    penalty = 0.0
-    for G in grad_coefs + grad_intercepts:
-        if factor != 1.0:
+    if factor != 1.0:
+        for G in grad_coefs + grad_intercepts:
             G *= factor
+    penalty = 0.0
     if weight_decay:
         for W, G in zip(coefs, grad_coefs, strict=True):
             G += (weight_decay / gradient_unit) * W

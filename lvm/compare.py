@@ -35,10 +35,6 @@ def _dimension_parameter(model):
     raise TypeError(f"{type(model).__name__} has no n_components or n_factors parameter to set the latent dimension")
 
 
-def _mse(model, X):
-    return metrics.reconstruction_error(model, X)
-
-
 def _trust_rows(n, limit, rng):
     """Rows for trustworthiness: all, or one subsample shared by every model so that they are comparable."""
     return np.arange(n) if n <= limit else np.sort(rng.choice(n, limit, replace=False))
@@ -126,9 +122,9 @@ def compare(models, X, y=None, X_test=None, y_test=None, *, n_neighbors=5, trust
         Z_test = None if X_test is None else np.asarray(model.transform(X_test))
         row = dict.fromkeys(_COLUMNS, np.nan)
         row.update(k=Z.shape[1], compression=values.shape[1] / Z.shape[1], fit_seconds=seconds,
-                   mse_train=_mse(model, X))
+                   mse_train=metrics.reconstruction_error(model, X))
         if X_test is not None:
-            row["mse_test"] = _mse(model, X_test)
+            row["mse_test"] = metrics.reconstruction_error(model, X_test)
             if hasattr(model, "score_samples"):
                 row["loglik_test"] = float(model.score(X_test))
         if hasattr(model, "bic"):
@@ -195,8 +191,8 @@ def compression_table(models, X, ks, X_test=None):
                 skipped.append(int(k))
                 continue
             rows.append({
-                "model": name, "k": int(k), "mse_train": _mse(candidate, X),
-                "mse_test": np.nan if X_test is None else _mse(candidate, X_test),
+                "model": name, "k": int(k), "mse_train": metrics.reconstruction_error(candidate, X),
+                "mse_test": np.nan if X_test is None else metrics.reconstruction_error(candidate, X_test),
             })
         if skipped:
             warnings.warn(f"compression_table: {name} cannot be fitted with k in {skipped} on these data "
