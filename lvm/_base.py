@@ -7,15 +7,41 @@ count, ``reconstruct``, ``save``, and parameter checking. A model provides
 ``score_samples``, ``sample``, ``summary`` and the fitted ``n_parameters_``.
 """
 
+import functools
 from collections import namedtuple
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_params
+from ._source import is_dask_array, map_rows
+from ._stats import ScatterStats, scatter_stats
+from ._validation import check_dask_data, check_data, check_params
 
 Posterior = namedtuple("Posterior", ["mean", "covariance"])
+
+
+def rowwise(width=None, dtype=np.float64):
+    """Decorate a row-wise method so that a dask array in gives a dask array out.
+
+    The method runs block by block on the workers (``map_blocks``); nothing is
+    computed until the caller asks. ``width`` names the attribute holding the
+    number of output columns (None: one value per row).
+    """
+
+    def decorate(method):
+        @functools.wraps(method)
+        def wrapper(self, X, *args, **kwargs):
+            if not is_dask_array(X):
+                return method(self, X, *args, **kwargs)
+            check_is_fitted(self)
+            X = check_dask_data(self, X, reset=False)
+            columns = None if width is None else getattr(self, width)
+            return map_rows(functools.partial(method, self, *args, **kwargs), X, columns, dtype)
+
+        return wrapper
+
+    return decorate
 
 
 class _Estimator(BaseEstimator):
@@ -132,3 +158,55 @@ class LatentModel(_Estimator):
             The criterion; compare models fitted to the same data.
         """
         return float(self._information_criterion(X, 2.0))
+
+
+class StreamingMixin:
+    """``partial_fit`` for the models fitted from count, mean and scatter (PCA, PPCA, FA).
+
+    A model supplies ``_fit_scatter(stats, X)``, its fit from
+    :class:`~lvm._stats.ScatterStats`, and ``_can_fit(n_samples, n_features)``.
+    """
+
+    def __sklearn_is_fitted__(self):
+        # partial_fit keeps statistics before it has enough rows to fit.
+        return hasattr(self, "components_")
+
+    def partial_fit(self, X, y=None):
+        """Update the fit with a chunk of complete rows; after all chunks it equals ``fit`` on all rows.
+
+        The count, mean and scatter matrix are merged exactly (Chan, Golub &
+        LeVeque 1979), so memory stays ``O(p^2)`` and the result does not
+        depend on how the rows were split. Until there are enough rows for the
+        model, the statistics are kept and nothing is fitted.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of rows, without missing values.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The updated model.
+        """
+        first = not hasattr(self, "scatter_")
+        if first:
+            self._check_params()
+        X = check_data(self, X, reset=first, min_samples=1)
+        stats = scatter_stats(X)
+        if not first:
+            stats = ScatterStats(self.n_samples_seen_, self.mean_, self.scatter_) + stats
+        self.n_samples_seen_, self.mean_, self.scatter_ = stats.n_samples, stats.mean, stats.scatter
+        if self._can_fit(stats.n_samples, X.shape[1]):
+            self._fit_scatter(stats, X)
+            self._warnings_after_fit()
+        return self
+
+    def _warnings_after_fit(self):
+        """Warnings about the fit that ``fit`` and ``partial_fit`` both give (none by default)."""
+
+    def _forget_stream(self):
+        for name in ("scatter_", "n_samples_seen_"):
+            self.__dict__.pop(name, None)

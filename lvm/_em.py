@@ -1,26 +1,40 @@
-"""The one EM driver every EM model runs on.
+"""The one EM driver every EM model runs on, and the contract a model keeps with it.
 
-A model supplies three callables over a ``params`` dict:
+A model supplies three methods (Dempster, Laird & Rubin 1977, in the form of
+sufficient statistics; Neal & Hinton 1998 for why they may be summed over
+chunks):
 
-* ``init(rng) -> params``: starting values;
-* ``e_step(params) -> (mean_loglik, stats)``: the mean log-likelihood per
-  sample *of ``params``* and the expected sufficient statistics;
-* ``m_step(stats) -> params``: the maximiser of the expected complete-data
-  log-likelihood.
+* ``_init_params(source, rng) -> params``: starting values, a dict; they may
+  read the data only through ``source.reduce`` and ``source.take``;
+* ``_e_step(chunk, params) -> Stats``: the expected sufficient statistics of
+  one chunk of rows under ``params``, a dataclass that adds (``a + b`` is the
+  statistic of the union of the rows) and has the fields ``n_samples`` and
+  ``loglik``, the log-likelihood of ``params`` summed over the rows. It may
+  read the model's constructor parameters and ``params``, nothing else, so
+  that it runs the same in a thread or on a dask worker;
+* ``_m_step(stats, params) -> params``: the maximiser of the expected
+  complete-data log-likelihood; ``params`` are those the statistics were
+  computed under (an M-step keeps, for instance, a vanished component's
+  previous mean).
 
-The driver runs the loop, records the log-likelihood after every iteration,
-tests convergence on its change, keeps the best of ``n_init`` starts, warns when
-EM did not converge or when the likelihood fell (EM never lets it fall, so a
-drop is a numerical bug), and ends on an E-step so that the statistics it
-returns belong to the returned parameters.
+The driver owns everything else: the reduction of the statistics over the
+chunks of whatever holds the rows (an in-memory array, a memmap, a dask array;
+see :mod:`lvm._source`), the loop, the log-likelihood history, the convergence
+test, the best of ``n_init`` starts, the callback, the progress bar, the
+warnings (EM never lowers the likelihood, so a drop is a numerical bug), and a
+final E-step, so that the statistics it returns belong to the returned
+parameters.
 """
 
+import copy
+import functools
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from ._source import ArraySource, DaskSource, SummarySource, chunk_rows, is_dask_array
 from .exceptions import ConvergenceWarning, LikelihoodDecreaseWarning
 
 # A fall in mean log-likelihood smaller than this, relative to its size, is
@@ -36,7 +50,7 @@ class EMResult:
     ----------
     params : dict
         The parameters after the last M-step.
-    stats : object
+    stats : Stats
         The E-step statistics of ``params``.
     history : ndarray of shape (n_iter + 1,)
         Mean log-likelihood per sample of the starting values and after each iteration.
@@ -57,15 +71,51 @@ class EMResult:
         return self.history[-1]
 
 
-def run_em(e_step, m_step, params, *, tol, max_iter, callback=None, verbose=0, name="EM"):
+def as_source(X):
+    """The :mod:`lvm._source` reader for ``X``: a dask array, a summary statistic, or an array."""
+    if is_dask_array(X):
+        return DaskSource(X)
+    if isinstance(X, (ArraySource, DaskSource, SummarySource)):
+        return X
+    if hasattr(X, "shape") and np.ndim(X) == 2:
+        return ArraySource(X)
+    return SummarySource(X)
+
+
+def _portable(model):
+    """A copy of ``model`` holding only its constructor parameters, without the callback.
+
+    That is all an E-step may read, and it is what is shipped to dask workers:
+    fitted state and a user's callback (which may hold figures or locks) stay home.
+    """
+    twin = copy.copy(model)
+    twin.__dict__ = {name: value for name, value in model.get_params(deep=False).items() if name != "callback"}
+    return twin
+
+
+def expected_stats(model, source, params):
+    """Sum of ``model._e_step(chunk, params)`` over the chunks of ``source``."""
+    if isinstance(source, DaskSource):
+        function = functools.partial(type(model)._e_step, _portable(model), params=params)
+    else:
+        function = functools.partial(model._e_step, params=params)
+    rows_for = getattr(model, "_em_chunk_rows", chunk_rows)
+    return source.reduce(function, rows=rows_for(getattr(source, "n_features", 1)))
+
+
+def _mean_loglik(stats):
+    return float(stats.loglik) / stats.n_samples
+
+
+def run_em(model, source, params, *, tol, max_iter, callback=None, verbose=0, name="EM"):
     """Iterate EM from ``params`` until the mean log-likelihood changes by less than ``tol``.
 
     Parameters
     ----------
-    e_step : callable
-        ``e_step(params) -> (mean_loglik, stats)``.
-    m_step : callable
-        ``m_step(stats) -> params``.
+    model : object
+        Keeps the contract of this module (``_e_step``, ``_m_step``).
+    source : ArraySource, DaskSource or SummarySource
+        The rows, or their summary.
     params : dict
         Starting values.
     tol : float
@@ -74,8 +124,7 @@ def run_em(e_step, m_step, params, *, tol, max_iter, callback=None, verbose=0, n
         Most M-steps to take.
     callback : callable, optional
         ``callback(iteration, params)`` after the start (iteration 0) and after
-        every M-step; for teaching and monitoring. ``params`` is the model's
-        parameter dict at that iteration.
+        every M-step; for teaching and monitoring.
     verbose : int, default=0
         Show a progress bar with the current log-likelihood when positive.
     name : str
@@ -85,16 +134,17 @@ def run_em(e_step, m_step, params, *, tol, max_iter, callback=None, verbose=0, n
     -------
     EMResult
     """
-    loglik, stats = e_step(params)
-    history = [loglik]
+    stats = expected_stats(model, source, params)
+    history = [_mean_loglik(stats)]
     if callback is not None:
         callback(0, params)
     converged = False
     n_iter = 0
     with tqdm(total=max_iter, desc=name, disable=not verbose, leave=False) as bar:
         for n_iter in range(1, max_iter + 1):
-            params = m_step(stats)
-            loglik, stats = e_step(params)
+            params = model._m_step(stats, params)
+            stats = expected_stats(model, source, params)
+            loglik = _mean_loglik(stats)
             change = loglik - history[-1]
             history.append(loglik)
             if callback is not None:
@@ -107,7 +157,7 @@ def run_em(e_step, m_step, params, *, tol, max_iter, callback=None, verbose=0, n
                     f"at iteration {n_iter}; EM cannot do that in exact arithmetic, so the "
                     "data are probably ill-conditioned (rescale them or add regularisation).",
                     LikelihoodDecreaseWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
             if abs(change) < tol:
                 converged = True
@@ -118,25 +168,26 @@ def run_em(e_step, m_step, params, *, tol, max_iter, callback=None, verbose=0, n
             f"mean log-likelihood was {history[-1] - history[-2]:.3g}, above tol={tol:g}. "
             "Increase max_iter, loosen tol, or standardise the data.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     return EMResult(params, stats, np.asarray(history), n_iter, converged)
 
 
-def fit_em(init, e_step, m_step, *, n_init=1, rng, tol, max_iter, callback=None, verbose=0, name="EM"):
+def fit_em(model, source, *, rng, n_init=1, tol, max_iter, callback=None, verbose=0, name="EM"):
     """Run EM from ``n_init`` starting points and keep the run with the highest likelihood.
 
     Parameters
     ----------
-    init : callable
-        ``init(rng) -> params``; called once per start with the shared generator,
-        so that the starts differ and the whole fit is reproducible.
-    e_step, m_step : callable
-        As in :func:`run_em`.
+    model : object
+        Keeps the contract of this module (``_init_params``, ``_e_step``, ``_m_step``).
+    source : ArraySource, DaskSource or SummarySource
+        The rows, or their summary.
+    rng : numpy.random.RandomState
+        The generator behind the model's ``random_state``, passed to every
+        ``_init_params`` call in turn, so that the starts differ and the whole
+        fit is reproducible.
     n_init : int, default=1
         Number of starts.
-    rng : numpy.random.RandomState
-        The generator behind the model's ``random_state``.
     tol, max_iter, callback, verbose, name
         As in :func:`run_em`.
 
@@ -147,10 +198,27 @@ def fit_em(init, e_step, m_step, *, n_init=1, rng, tol, max_iter, callback=None,
     """
     best = None
     for _ in range(n_init):
-        result = run_em(
-            e_step, m_step, init(rng), tol=tol, max_iter=max_iter,
-            callback=callback, verbose=verbose, name=name,
-        )
+        result = run_em(model, source, model._init_params(source, rng), tol=tol, max_iter=max_iter,
+                        callback=callback, verbose=verbose, name=name)
         if best is None or result.loglik > best.loglik:
             best = result
     return best
+
+
+class EMMixin:
+    """What an EM estimator gets from the driver: ``_fit_em(X)`` and the fitted EM attributes.
+
+    The estimator keeps the contract of this module and has the parameters
+    ``tol``, ``max_iter`` and optionally ``n_init``, ``callback``, ``verbose``.
+    ``X`` may be an array, a memmap or a dask array.
+    """
+
+    def _fit_em(self, X, rng, name=None):
+        """Run the driver on ``X``; set ``history_``, ``n_iter_``, ``converged_``; return the EMResult."""
+        result = fit_em(self, as_source(X), rng=rng, n_init=getattr(self, "n_init", 1), tol=self.tol,
+                        max_iter=self.max_iter, callback=getattr(self, "callback", None),
+                        verbose=getattr(self, "verbose", 0), name=name or type(self).__name__)
+        self.history_ = result.history
+        self.n_iter_ = int(result.n_iter)
+        self.converged_ = bool(result.converged)
+        return result

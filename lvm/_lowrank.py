@@ -14,10 +14,13 @@ whitened loadings ``V = Psi^{-1/2} W`` and ``M = I + V^T V``,
 ``noise`` is a scalar or a vector of shape (p,) throughout.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import linalg
 
 from ._linalg import _LOG_2PI
+from ._stats import Stats
 
 
 def _whiten(loadings, noise):
@@ -138,44 +141,53 @@ def masked_posterior(centered, observed, loadings, noise):
     return mean, covariance, logpdf
 
 
-def missing_em_step(X0, observed, mean, loadings, noise, post_mean, post_cov):
-    """One exact EM update of ``mu`` and ``W`` with missing entries, and the residual variances.
+@dataclass
+class MissingDataStats(Stats):
+    """Expected sufficient statistics of the low-rank Gaussian with missing entries, summed over rows.
 
-    Both ``z`` and the missing entries are latent. With ``z~ = (z, 1)``, each
-    coordinate is a regression of ``x_j`` on ``z~``:
-    ``[w_j; mu_j] = (sum_n E[z~ z~^T])^{-1} sum_n E[x_nj z~_n]``, and the
-    expected squared residual of coordinate ``j`` is
-    ``sum_n E[(x_nj - w_j^T z_n - mu_j)^2] / n``, where for a missing
-    ``x_nj = w_j^T z_n + mu_j + e_nj`` the expectations add
-    ``w_j^T Cov_n w_j + psi_j`` (Ilin & Raiko 2010, section 3; Tipping &
-    Bishop 1999, appendix). PPCA averages the residuals into ``s2``; factor
-    analysis keeps them as ``Psi``. The observed-data likelihood never
-    decreases.
+    With ``z~ = (z, 1)`` and every missing entry filled by its conditional
+    expectation: ``gram = sum_n E[z~ z~^T]`` (k+1, k+1), ``cross = sum_n
+    E[x_n z~_n^T]`` (p, k+1) and ``second = sum_n E[x_nj^2]`` (p,), plus the
+    row count and the summed log-likelihood of the observed entries.
+    """
+
+    n_samples: int
+    loglik: float
+    gram: np.ndarray
+    cross: np.ndarray
+    second: np.ndarray
+
+
+def missing_e_step(X, mean, loadings, noise):
+    """E-step of the low-rank Gaussian on rows with missing entries (NaN).
+
+    Both ``z`` and the missing entries are latent. Under the current
+    parameters each row has the posterior ``z | x_O`` of
+    :func:`masked_posterior`; a missing ``x_nj = w_j^T z_n + mu_j + e_nj``
+    then has ``E[x_nj] = w_j^T E[z_n] + mu_j``, ``E[x_nj z_n] = w_j^T
+    (Cov_n + E[z_n] E[z_n]^T)`` and ``E[x_nj^2] = E[x_nj]^2 + w_j^T Cov_n w_j
+    + psi_j`` (Ilin & Raiko 2010, section 3; Tipping & Bishop 1999, appendix).
 
     Parameters
     ----------
-    X0 : ndarray of shape (n, p)
-        Data with missing entries set to 0.
-    observed : ndarray of shape (n, p), bool
+    X : ndarray of shape (n, p)
+        Rows, NaN where missing.
     mean : ndarray of shape (p,)
     loadings : ndarray of shape (p, k)
     noise : float or ndarray of shape (p,)
-    post_mean : ndarray of shape (n, k)
-        ``E[z_n | x_O]`` under the current parameters.
-    post_cov : ndarray of shape (n, k, k)
-        ``Cov[z_n | x_O]``.
 
     Returns
     -------
-    mean : ndarray of shape (p,)
-    loadings : ndarray of shape (p, k)
-    residual_variance : ndarray of shape (p,)
+    MissingDataStats
     """
-    n, p = X0.shape
+    n, p = X.shape
     k = loadings.shape[1]
-    noise = np.broadcast_to(np.asarray(noise, dtype=np.float64), (p,))
+    observed = ~np.isnan(X)
     missing = ~observed
-    filled = np.where(observed, X0, mean + post_mean @ loadings.T)
+    centered = np.where(observed, X - mean, 0.0)
+    post_mean, post_cov, logpdf = masked_posterior(centered, observed, loadings, noise)
+    noise = np.broadcast_to(np.asarray(noise, dtype=np.float64), (p,))
+    filled = np.where(observed, X, mean + post_mean @ loadings.T)
     # sum over the rows where x_j is missing of Cov_n: (p, k, k)
     missing_cov = np.einsum("nj,nkl->jkl", missing.astype(np.float64), post_cov)
     gram = np.empty((k + 1, k + 1))
@@ -185,9 +197,33 @@ def missing_em_step(X0, observed, mean, loadings, noise, post_mean, post_cov):
     cross = np.empty((p, k + 1))
     cross[:, :k] = filled.T @ post_mean + np.einsum("jkl,jl->jk", missing_cov, loadings)
     cross[:, k] = filled.sum(axis=0)
-    solution = linalg.solve(gram, cross.T, assume_a="pos")
-    second_moment = np.einsum("ij,ij->j", filled, filled)
-    second_moment += np.einsum("jkl,jk,jl->j", missing_cov, loadings, loadings)
-    second_moment += missing.sum(axis=0) * noise
-    residual = second_moment - np.einsum("kj,jk->j", solution, cross)
-    return solution[k], solution[:k].T, residual / n
+    second = np.einsum("ij,ij->j", filled, filled)
+    second += np.einsum("jkl,jk,jl->j", missing_cov, loadings, loadings)
+    second += missing.sum(axis=0) * noise
+    return MissingDataStats(n, float(logpdf.sum()), gram, cross, second)
+
+
+def missing_m_step(stats):
+    """M-step of the low-rank Gaussian with missing entries: ``mu``, ``W`` and the residual variances.
+
+    Each coordinate is a regression of ``x_j`` on ``z~ = (z, 1)``:
+    ``[w_j; mu_j] = (sum_n E[z~ z~^T])^{-1} sum_n E[x_nj z~_n]``, and its
+    expected squared residual is ``(sum_n E[x_nj^2] - [w_j; mu_j]^T sum_n
+    E[x_nj z~_n]) / n``. PPCA averages the residuals into ``s2``; factor
+    analysis keeps them as ``Psi``. The observed-data likelihood never
+    decreases.
+
+    Parameters
+    ----------
+    stats : MissingDataStats
+
+    Returns
+    -------
+    mean : ndarray of shape (p,)
+    loadings : ndarray of shape (p, k)
+    residual_variance : ndarray of shape (p,)
+    """
+    k = stats.gram.shape[0] - 1
+    solution = linalg.solve(stats.gram, stats.cross.T, assume_a="pos")
+    residual = stats.second - np.einsum("kj,jk->j", solution, stats.cross)
+    return solution[k], solution[:k].T, residual / stats.n_samples

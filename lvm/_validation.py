@@ -5,10 +5,15 @@ and :func:`check_params` at the top of ``fit``. The messages name the problem,
 the offending value and what to do about it.
 """
 
+import functools
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.utils.validation import validate_data
+
+from ._source import ArraySource, DaskSource, chunk_rows, is_dask_array
+from ._stats import ColumnStats, ScatterStats, Stats, column_stats, scatter_stats
 
 # Squaring values beyond this overflows float64 once summed over many rows;
 # below its reciprocal the squares underflow to zero.
@@ -218,7 +223,10 @@ def check_data(estimator, X, *, reset, allow_nan=False, min_samples=2, name="X",
 
 
 def _magnitude_message(X, name):
-    amax = np.nanmax(np.abs(X))
+    if hasattr(X, "spread"):
+        amax = float(np.nanmax(np.maximum(np.abs(X.minimum), np.abs(X.maximum))))
+    else:
+        amax = np.nanmax(np.abs(X))
     return (
         f"{name} has values as large as {amax:.3g} in magnitude; their squares overflow "
         f"double precision. Rescale the data (e.g. divide by {amax:.0e}) before fitting."
@@ -247,7 +255,7 @@ def check_variance(total_variance, X, name="X"):
         raise ValueError(_magnitude_message(X, name))
     if total_variance > np.finfo(np.float64).tiny * 1e4:
         return
-    spread = np.nanmax(X, axis=0) - np.nanmin(X, axis=0)
+    spread = X.spread() if hasattr(X, "spread") else np.nanmax(X, axis=0) - np.nanmin(X, axis=0)
     if np.any(spread > 0):
         raise ValueError(
             f"{name} varies by at most {spread.max():.3g}; the squares of such small "
@@ -258,3 +266,167 @@ def check_variance(total_variance, X, name="X"):
         f"every column of {name} is constant; there is no variance for a latent variable "
         "model to explain."
     )
+
+
+def check_dask_data(estimator, X, *, reset, min_samples=2, name="X"):
+    """Validate a dask array without computing it: shape, type and feature count.
+
+    The values are checked by the first pass over the data, which every fit
+    makes anyway (:func:`check_column_stats`).
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        Whose ``n_features_in_`` to set (``reset``) or check.
+    X : dask.array.Array
+        The data.
+    reset : bool
+        True in ``fit``; False in methods of a fitted estimator.
+    min_samples : int, default=2
+        Fewest rows accepted in ``fit``.
+    name : str, default="X"
+        How the data is named in messages.
+
+    Returns
+    -------
+    dask.array.Array of float64, columns in one chunk
+    """
+    if X.ndim != 2:
+        raise ValueError(
+            f"{name} has {X.ndim} dimension(s) (shape {X.shape}); lvm expects a 2-D array "
+            "(n_samples, n_features)."
+        )
+    kind = np.dtype(X.dtype).kind
+    if kind == "c":
+        raise ValueError(f"Complex data not supported: {name} holds complex numbers; lvm models are for real data.")
+    if kind not in "fiub":
+        raise TypeError(f"{name} holds values of type {X.dtype}; lvm models need numbers.")
+    if any(np.isnan(c) for c in X.chunks[0]):
+        X = X.compute_chunk_sizes()
+    n, p = (int(s) for s in X.shape)
+    if reset:
+        if n < min_samples:
+            raise ValueError(f"Found array with {n} sample(s) (shape=({n}, {p})) while a minimum of "
+                             f"{min_samples} is required.")
+        if p < 1:
+            raise ValueError(f"{name} has no features (shape ({n}, {p})).")
+        estimator.n_features_in_ = p
+        estimator.__dict__.pop("feature_names_in_", None)
+    elif p != estimator.n_features_in_:
+        raise ValueError(f"{name} has {p} features, but {type(estimator).__name__} is expecting "
+                         f"{estimator.n_features_in_} features as input.")
+    if X.dtype != np.float64:
+        X = X.astype(np.float64)
+    return X.rechunk({1: -1}) if X.numblocks[1] > 1 else X
+
+
+def check_column_stats(stats, *, allow_nan, name="X"):
+    """Raise the errors of :func:`check_data` from a first pass's :class:`~lvm._stats.ColumnStats`.
+
+    Parameters
+    ----------
+    stats : ColumnStats
+        Of all rows.
+    allow_nan : bool
+        Whether NaN (a missing entry) is accepted.
+    name : str, default="X"
+        How the data is named in messages.
+    """
+    if stats.n_infinite:
+        raise ValueError(f"{name} contains infinity ({stats.n_infinite} infinite entries). "
+                         "Infinite values cannot be modelled; remove or clip them.")
+    if stats.n_missing and not allow_nan:
+        raise ValueError(
+            f"{name} contains NaN ({stats.n_missing} missing entries). Drop or impute the missing "
+            "entries, or use a model with missing='em' (PPCA, FactorAnalysis, GaussianMixture) to "
+            "marginalise them."
+        )
+    empty = np.flatnonzero(stats.count == 0)
+    if empty.size:
+        raise ValueError(f"{name} has no observed value in column(s) {empty.tolist()}; drop them.")
+
+
+@dataclass
+class _FirstPass(Stats):
+    columns: ColumnStats
+    scatter: ScatterStats = None
+
+
+def _first_pass(chunk, scatter):
+    return _FirstPass(column_stats(chunk), scatter_stats(chunk) if scatter else None)
+
+
+@dataclass
+class Data:
+    """Validated training data and what one pass over it told.
+
+    Attributes
+    ----------
+    source : ArraySource or DaskSource
+        The rows, to read chunk by chunk.
+    columns : ColumnStats or None
+        Per-column count, mean and variance (when asked for).
+    scatter : ScatterStats or None
+        Count, mean and scatter (when asked for and no entry is missing).
+    """
+
+    source: object
+    columns: ColumnStats = None
+    scatter: ScatterStats = None
+
+    @property
+    def complete(self):
+        return self.columns is None or self.columns.n_missing == 0
+
+    @property
+    def described(self):
+        """What a variance error reads to describe the data: the column statistics, else the array."""
+        return self.columns if self.columns is not None else self.source.X
+
+
+def read_data(estimator, X, *, allow_nan=False, columns=True, scatter=False, min_samples=2, name="X"):
+    """Validate training data of any source and summarise it in one pass.
+
+    An array (or memmap) is checked by :func:`check_data`; a dask array by
+    :func:`check_dask_data` and then, in the same pass that computes the
+    summaries, by :func:`check_column_stats`. The data are never copied.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        Whose ``n_features_in_`` (and ``feature_names_in_``) to set.
+    X : array-like, memmap or dask.array.Array of shape (n_samples, n_features)
+        The data.
+    allow_nan : bool, default=False
+        Whether NaN marks a missing entry.
+    columns : bool, default=True
+        Compute :class:`~lvm._stats.ColumnStats`.
+    scatter : bool, default=False
+        Compute :class:`~lvm._stats.ScatterStats` (left None when entries are missing).
+    min_samples : int, default=2
+        Fewest rows accepted.
+    name : str, default="X"
+        How the data is named in messages.
+
+    Returns
+    -------
+    Data
+    """
+    if is_dask_array(X):
+        X = check_dask_data(estimator, X, reset=True, min_samples=min_samples, name=name)
+        source = DaskSource(X)
+        summary = source.reduce(functools.partial(_first_pass, scatter=scatter))
+        check_column_stats(summary.columns, allow_nan=allow_nan, name=name)
+        source._memory = {"columns": summary.columns}
+        complete = summary.columns.n_missing == 0
+        return Data(source, summary.columns, summary.scatter if complete else None)
+    X, sums = check_data(estimator, X, reset=True, allow_nan=allow_nan, min_samples=min_samples, name=name,
+                         return_sums=True)
+    source = ArraySource(X)
+    stats = source.reduce(column_stats, rows=chunk_rows(X.shape[1])) if columns or not np.isfinite(sums).all() \
+        else None
+    if stats is not None:
+        check_column_stats(stats, allow_nan=allow_nan, name=name)
+        source._memory = {"columns": stats}
+    complete = stats is None or stats.n_missing == 0
+    return Data(source, stats, scatter_stats(X, sums) if scatter and complete else None)

@@ -9,9 +9,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _lowrank
-from .._base import LatentModel, Posterior
+from .._base import LatentModel, Posterior, StreamingMixin, rowwise
 from .._linalg import _LOG_2PI, flip_signs
-from .._stats import ScatterStats, scatter_stats
+from .._source import is_dask_array
+from .._stats import scatter_stats
 from .._summary import Summary
 from .._validation import (
     BOOLEAN,
@@ -21,6 +22,7 @@ from .._validation import (
     Options,
     check_data,
     check_variance,
+    read_data,
 )
 from ._pca_kernels import (
     lanczos_budget,
@@ -39,7 +41,7 @@ _COVARIANCE_MAX_SIDE = 4096
 _SINGULAR_RTOL = 1e-10
 
 
-class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
+class PCA(StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
     """Principal component analysis.
 
     Finds the ``k`` orthonormal directions of largest variance of the centred
@@ -59,6 +61,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
     n_components : int or None, default=None
         Number of components ``k``; ``None`` keeps ``min(n_samples, n_features)``.
     solver : {"auto", "covariance", "svd", "randomized"}, default="auto"
+        For a dask array the ``covariance`` solver is always used, with the
+        scatter matrix reduced over the blocks.
         ``"covariance"`` is exact through the covariance: when ``min(n, p)``
         is large against ``k`` (at least ``20 (3 k + 20)``) it runs Lanczos
         (ARPACK, to machine precision) on the covariance operator without
@@ -185,7 +189,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data.
+            Training data: an array, a memmap or a dask array (reduced block
+            by block to its count, mean and scatter, never gathered).
         y : None
             Ignored.
 
@@ -195,6 +200,11 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
             The fitted model.
         """
         self._check_params()
+        self._forget_stream()
+        if is_dask_array(X):
+            data = read_data(self, X, scatter=True)
+            self._fit_scatter(data.scatter, data.columns)
+            return self
         X, sums = check_data(self, X, reset=True, return_sums=True)
         n, p = X.shape
         k = self._n_components_for(n, p)
@@ -223,47 +233,17 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
                 result = pca_randomized(X, mean, k, self.n_oversamples, n_iter, rng)
         if result is None:
             result = pca_svd(X, mean, k)
-        for name in ("scatter_", "n_samples_seen_"):
-            self.__dict__.pop(name, None)
         self._set_fitted(X, n, mean, *result, solver=solver)
         return self
 
-    def partial_fit(self, X, y=None):
-        """Update the fit with a chunk of rows; after all chunks it equals ``fit`` on all rows.
+    def _can_fit(self, n, p):
+        return n >= 2
 
-        The count, mean and scatter matrix are merged exactly (Chan, Golub &
-        LeVeque 1979), so memory stays ``O(p^2)`` and the result does not
-        depend on how the rows were split. The axes come from the
-        ``covariance`` solver.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            A chunk of rows.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : PCA
-            The fitted model.
-        """
-        first = not hasattr(self, "scatter_")
-        if first:
-            self._check_params()
-        X = check_data(self, X, reset=first, min_samples=1)
-        stats = scatter_stats(X)
+    def _fit_scatter(self, stats, X):
+        """Fit from count, mean and scatter (the ``covariance`` solver); ``X`` only names the data in errors."""
         check_variance(np.trace(stats.scatter), X)
-        if not first:
-            stats = ScatterStats(self.n_samples_seen_, self.mean_, self.scatter_).merge(stats)
-        self.scatter_ = stats.scatter
-        self.n_samples_seen_ = stats.n_samples
-        if stats.n_samples < 2:
-            self.mean_ = stats.mean
-            return self
-        k = self._n_components_for(stats.n_samples, X.shape[1])
+        k = self._n_components_for(stats.n_samples, len(stats.mean))
         self._set_fitted(X, stats.n_samples, stats.mean, *pca_from_scatter(stats, k), solver="covariance")
-        return self
 
     def _set_fitted(self, X, n, mean, variances, components, total_variance, *, solver):
         check_variance(total_variance, X)
@@ -295,6 +275,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
     def _n_features_out(self):
         return self.n_components_
 
+    @rowwise("n_components_")
     def transform(self, X):
         """Project ``X`` on the principal axes: ``z = V_k^T (x - mean)``, divided by
         ``sqrt(explained_variance_)`` when ``whiten``.
@@ -375,6 +356,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         covariance[np.diag_indices_from(covariance)] += self.noise_variance_
         return covariance
 
+    @rowwise()
     def score_samples(self, X):
         """Log-likelihood of each row under the probabilistic reading of PCA.
 

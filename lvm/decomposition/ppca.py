@@ -1,5 +1,6 @@
 """Probabilistic PCA (Tipping & Bishop 1999): closed form, EM, missing data."""
 
+import functools
 import numbers
 
 import numpy as np
@@ -10,10 +11,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _lowrank
-from .._base import LatentModel, Posterior
-from .._em import fit_em
+from .._base import LatentModel, Posterior, StreamingMixin, rowwise
+from .._em import EMMixin
 from .._linalg import eigh_top, flip_signs
-from .._stats import ScatterStats, masked_mean, scatter_stats
+from .._source import SummarySource, chunk_rows
+from .._stats import ScatterStats, SummaryLoglik, imputed_scatter, observed_columns
 from .._summary import Summary
 from .._validation import (
     CALLABLE,
@@ -23,6 +25,7 @@ from .._validation import (
     Options,
     check_data,
     check_variance,
+    read_data,
 )
 from . import _ppca_kernels as kernels
 
@@ -32,7 +35,7 @@ from . import _ppca_kernels as kernels
 _SINGULAR_RTOL = 1e-10
 
 
-class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
+class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
     """Probabilistic principal component analysis, fitted by maximum likelihood.
 
     The generative model (Tipping & Bishop 1999):
@@ -108,6 +111,8 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         Column names, when ``X`` was a DataFrame with string column names.
     scatter_ : ndarray of shape (n_features, n_features)
         Scatter matrix about the mean, kept by ``partial_fit`` only.
+    n_samples_seen_ : int
+        Rows merged so far by ``partial_fit`` (``partial_fit`` only).
 
     See Also
     --------
@@ -204,7 +209,9 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data; NaN marks a missing entry when ``missing="em"``.
+            Training data, an array, a memmap or a dask array (read block by
+            block, never gathered); NaN marks a missing entry when
+            ``missing="em"``.
         y : None
             Ignored.
 
@@ -214,17 +221,26 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
             The fitted model.
         """
         self._check_params()
-        X = check_data(self, X, reset=True, allow_nan=self.missing == "em")
-        self.__dict__.pop("scatter_", None)
+        self._forget_stream()
         self.__dict__.pop("evidence_", None)
-        observed = ~np.isnan(X) if self.missing == "em" else None
-        if observed is not None and not observed.all():
-            self._fit_missing(X, observed)
+        data = read_data(self, X, allow_nan=self.missing == "em", columns=False, scatter=True)
+        if data.complete:
+            self._fit_scatter(data.scatter, data.described)
         else:
-            self._fit_complete(scatter_stats(X), X)
+            self._fit_missing(data)
         return self
 
-    def _fit_complete(self, stats, X):
+    def _can_fit(self, n, p):
+        k = self.n_components
+        return min(n, p) - 1 >= (k if isinstance(k, numbers.Integral) else 1)
+
+    def _n_components_for(self, n, p):
+        k = min(n, p) - 1 if self.n_components is None else self.n_components
+        self._check_k(k, n, p)
+        return k
+
+    def _fit_scatter(self, stats, X):
+        """Fit from count, mean and scatter: the closed form, or EM on the covariance."""
         n, p = stats.n_samples, stats.mean.shape[0]
         S = stats.covariance()
         trace = float(np.trace(S))
@@ -241,28 +257,17 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
             values[values <= _SINGULAR_RTOL * values[0]] = 0.0
             self.evidence_ = kernels.minka_log_evidence(values, n)
             k = int(np.argmax(self.evidence_)) + 1
+            self._check_k(k, n, p)
         else:
-            k = min(n, p) - 1 if self.n_components is None else self.n_components
-        self._check_k(k, n, p)
+            k = self._n_components_for(n, p)
         values, vectors = eigh_top(S, k)
         loadings, noise = kernels.closed_form(values, vectors, trace, p)
         self._check_not_singular(noise, trace, p, k, lambda: linalg.eigvalsh(S))
         if self.method == "em":
-            rng = check_random_state(self.random_state)
-
-            def init(rng):
-                scale = np.sqrt(trace / p)
-                return {"mean": stats.mean, "loadings": rng.standard_normal((p, k)) * scale,
-                        "noise_variance": trace / p}
-
-            def e_step(params):
-                return kernels.loglik_from_covariance(S, params["loadings"], params["noise_variance"]), params
-
-            def m_step(params):
-                loadings, noise = kernels.em_step_covariance(S, params["loadings"], params["noise_variance"])
-                return {"mean": stats.mean, "loadings": loadings, "noise_variance": noise}
-
-            result = self._run_em(init, e_step, m_step, rng)
+            # The likelihood of complete data depends on the rows only through
+            # their scatter: EM runs on that summary, O(p^2 k) per step.
+            self._em_components = k
+            result = self._fit_em(SummarySource(stats), check_random_state(self.random_state), name="PPCA")
             loadings = kernels.canonical_loadings(result.params["loadings"])
             noise = result.params["noise_variance"]
             history, n_iter, converged = result.history, result.n_iter, result.converged
@@ -272,50 +277,51 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
             n_iter, converged = 1, True
         self._set_fitted(stats.mean, loadings, noise, n, history, n_iter, converged)
 
-    def _run_em(self, init, e_step, m_step, rng):
-        return fit_em(init, e_step, m_step, rng=rng, tol=self.tol, max_iter=self.max_iter,
-                      callback=self.callback, verbose=self.verbose, name="PPCA")
-
-    def _fit_missing(self, X, observed):
-        n, p = X.shape
+    def _fit_missing(self, data):
         if self.n_components == "mle":
             raise ValueError("PPCA: n_components='mle' is not available with missing values; give an integer.")
-        empty = np.flatnonzero(~observed.any(axis=0))
-        if empty.size:
-            raise ValueError(f"X has no observed value in column(s) {empty.tolist()}; drop them.")
-        k = min(n, p) - 1 if self.n_components is None else self.n_components
-        self._check_k(k, n, p)
-        X0 = np.where(observed, X, 0.0)
-        start_mean = masked_mean(X)
-        imputed = np.where(observed, X, start_mean)
-        stats = scatter_stats(imputed)
+        source = data.source
+        self._em_components = self._n_components_for(source.n_samples, source.n_features)
+        result = self._fit_em(source, check_random_state(self.random_state), name="PPCA")
+        loadings = kernels.canonical_loadings(result.params["loadings"])
+        self._set_fitted(result.params["mean"], loadings, result.params["noise_variance"], source.n_samples,
+                         result.history, result.n_iter, result.converged)
+
+    # ------------------------------------------------------- EM contract
+    def _init_params(self, source, rng):
+        k = self._em_components
+        if isinstance(source, SummarySource):
+            stats = source.summary
+            p = len(stats.mean)
+            trace = float(np.trace(stats.covariance()))
+            return {"mean": stats.mean, "loadings": rng.standard_normal((p, k)) * np.sqrt(trace / p),
+                    "noise_variance": trace / p}
+        # Missing entries: start from the closed form of the mean-imputed data.
+        p = source.n_features
+        columns = observed_columns(source)
+        stats = source.remember("imputed scatter", functools.partial(imputed_scatter, fill=columns.mean),
+                                rows=chunk_rows(p))
         S = stats.covariance()
         trace = float(np.trace(S))
-        check_variance(trace, imputed)
+        check_variance(trace, columns)
         values, vectors = eigh_top(S, k)
-        start_loadings, start_noise = kernels.closed_form(values, vectors, trace, p)
-        self._check_not_singular(start_noise, trace, p, k, lambda: linalg.eigvalsh(S))
+        loadings, noise = kernels.closed_form(values, vectors, trace, p)
+        self._check_not_singular(noise, trace, p, k, lambda: linalg.eigvalsh(S))
+        return {"mean": columns.mean, "loadings": loadings, "noise_variance": noise}
 
-        def init(rng):
-            return {"mean": start_mean, "loadings": start_loadings, "noise_variance": start_noise}
+    def _e_step(self, chunk, params):
+        if isinstance(chunk, ScatterStats):
+            loglik = kernels.loglik_from_covariance(chunk.covariance(), params["loadings"], params["noise_variance"])
+            return SummaryLoglik(chunk.n_samples, chunk.n_samples * loglik, chunk)
+        return _lowrank.missing_e_step(chunk, params["mean"], params["loadings"], params["noise_variance"])
 
-        def e_step(params):
-            centered = np.where(observed, X0 - params["mean"], 0.0)
-            post_mean, post_cov, logpdf = _lowrank.masked_posterior(
-                centered, observed, params["loadings"], params["noise_variance"])
-            return logpdf.mean(), (params, post_mean, post_cov)
-
-        def m_step(stats):
-            params, post_mean, post_cov = stats
-            mean, loadings, residual = _lowrank.missing_em_step(
-                X0, observed, params["mean"], params["loadings"], params["noise_variance"],
-                post_mean, post_cov)
-            return {"mean": mean, "loadings": loadings, "noise_variance": float(residual.mean())}
-
-        result = self._run_em(init, e_step, m_step, check_random_state(self.random_state))
-        loadings = kernels.canonical_loadings(result.params["loadings"])
-        self._set_fitted(result.params["mean"], loadings, result.params["noise_variance"], n,
-                         result.history, result.n_iter, result.converged)
+    def _m_step(self, stats, params):
+        if isinstance(stats, SummaryLoglik):
+            loadings, noise = kernels.em_step_covariance(stats.summary.covariance(), params["loadings"],
+                                                         params["noise_variance"])
+            return {"mean": params["mean"], "loadings": loadings, "noise_variance": noise}
+        mean, loadings, residual = _lowrank.missing_m_step(stats)
+        return {"mean": mean, "loadings": loadings, "noise_variance": float(residual.mean())}
 
     def _set_fitted(self, mean, loadings, noise, n, history, n_iter, converged):
         p, k = loadings.shape
@@ -330,40 +336,6 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         self.converged_ = bool(converged)
         self.log_likelihood_ = float(self.history_[-1] * n)
         self.n_parameters_ = p * k - k * (k - 1) // 2 + 1 + p
-
-    def partial_fit(self, X, y=None):
-        """Update the fit with a chunk of complete rows.
-
-        Count, mean and scatter are merged exactly (Chan, Golub & LeVeque
-        1979) and the model is refitted from them, so after all chunks it
-        equals ``fit`` on all rows; memory stays ``O(p^2)``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            A chunk of rows, without missing values.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : PPCA
-            The fitted model.
-        """
-        first = not hasattr(self, "scatter_")
-        if first:
-            self._check_params()
-        X = check_data(self, X, reset=first, min_samples=1)
-        stats = scatter_stats(X)
-        check_variance(np.trace(stats.scatter), X)
-        if not first:
-            stats = ScatterStats(self.n_samples_, self.mean_, self.scatter_).merge(stats)
-        self.scatter_ = stats.scatter
-        self.n_samples_ = stats.n_samples
-        self.mean_ = stats.mean
-        self._fit_complete(stats, X)
-        self.scatter_ = stats.scatter
-        return self
 
     # ---------------------------------------------------------- inference
     def _loadings(self):
@@ -403,6 +375,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         mean, cov, _ = _lowrank.masked_posterior(centered, observed, self._loadings(), self.noise_variance_)
         return Posterior(mean, cov)
 
+    @rowwise("n_components_")
     def transform(self, X):
         """Posterior mean of the latent variables, ``E[z | x] = M^{-1} W^T (x - mu)``.
 
@@ -434,6 +407,7 @@ class PPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
         check_is_fitted(self)
         return np.asarray(X, dtype=np.float64) @ self.components_ + self.mean_
 
+    @rowwise()
     def score_samples(self, X):
         """Log-likelihood of each row, ``log N(x | mu, W W^T + s2 I)``.
 

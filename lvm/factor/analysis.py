@@ -1,5 +1,6 @@
 """Exploratory factor analysis: ML, minres and principal axis, rotations, scores, fit."""
 
+import functools
 import numbers
 import warnings
 
@@ -11,14 +12,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _lowrank
-from .._base import LatentModel, Posterior
-from .._em import fit_em
+from .._base import LatentModel, Posterior, StreamingMixin, rowwise
+from .._em import EMMixin
 from .._linalg import floor_eigenvalues, single_blas_thread
-from .._stats import ScatterStats, masked_mean, scatter_stats
-from .._validation import BOOLEAN, CALLABLE, NONE, Interval, Options, check_data, check_variance
+from .._source import SummarySource, chunk_rows
+from .._stats import ScatterStats, SummaryLoglik, observed_columns, pairwise_stats
+from .._validation import BOOLEAN, CALLABLE, NONE, Interval, Options, check_data, check_variance, read_data
 from ..exceptions import HeywoodCaseWarning
 from . import _fitting
-from ._input import covariance_to_correlation, pairwise_correlation
+from ._input import covariance_to_correlation
 from ._report import build_summary
 from .fit import fit_statistics
 from .rotation import OBLIQUE, ORTHOGONAL, Rotation, rotate, sort_factors
@@ -32,7 +34,7 @@ _SINGLE_THREAD_MAX_P = 256
 _FLOOR_RTOL = 1e-6
 
 
-class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
+class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
     """Exploratory factor analysis, as R's ``factanal`` and ``psych::fa`` fit it.
 
     The common factor model (Spearman 1904; Thurstone 1947; Lawley & Maxwell 1971):
@@ -135,6 +137,8 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
         Column names, when ``X`` was a DataFrame with string column names.
     scatter_ : ndarray of shape (n_features, n_features)
         Scatter matrix about the mean, kept by ``partial_fit`` only.
+    n_samples_seen_ : int
+        Rows merged so far by ``partial_fit`` (``partial_fit`` only).
 
     See Also
     --------
@@ -200,10 +204,6 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
         tags.input_tags.allow_nan = self.missing == "em"
         return tags
 
-    def __sklearn_is_fitted__(self):
-        # partial_fit keeps statistics before it has enough rows to fit.
-        return hasattr(self, "loadings_")
-
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):
         """Fit the factor model to data.
@@ -211,7 +211,8 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Data; NaN marks a missing entry when ``missing="em"``.
+            Data: an array, a memmap or a dask array (read block by block,
+            never gathered); NaN marks a missing entry when ``missing="em"``.
         y : None
             Ignored.
 
@@ -221,47 +222,21 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
             The fitted model.
         """
         self._check_params()
-        X, sums = check_data(self, X, reset=True, allow_nan=self.missing == "em", return_sums=True)
-        self.__dict__.pop("scatter_", None)
-        if not np.all(np.isfinite(sums)):
-            self._fit_missing(X, ~np.isnan(X))
+        self._forget_stream()
+        data = read_data(self, X, allow_nan=self.missing == "em", columns=False, scatter=True)
+        if data.complete:
+            self._fit_scatter(data.scatter, data.described)
         else:
-            self._fit_stats(scatter_stats(X, sums), X)
+            self._fit_missing(data.source)
         self._warn_heywood()
         return self
 
-    def partial_fit(self, X, y=None):
-        """Update the fit with a chunk of complete rows; after all chunks it equals ``fit``.
+    def _can_fit(self, n, p):
+        # Until there are more rows than variables the correlation matrix is singular.
+        return n > p
 
-        The count, mean and scatter are merged exactly (Chan, Golub & LeVeque
-        1979) and the model is refitted from them; memory stays ``O(p^2)``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            A chunk of rows without missing values.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : FactorAnalysis
-            The updated model.
-        """
-        first = not hasattr(self, "scatter_")
-        if first:
-            self._check_params()
-        X = check_data(self, X, reset=first, min_samples=1)
-        stats = scatter_stats(X)
-        if not first:
-            stats = ScatterStats(self.n_samples_, self.mean_, self.scatter_).merge(stats)
-        self.n_samples_, self.mean_, self.scatter_ = stats.n_samples, stats.mean, stats.scatter
-        # Until there are more rows than variables the correlation matrix is
-        # singular: keep the statistics and fit once enough rows have arrived.
-        if stats.n_samples > X.shape[1]:
-            self._fit_stats(stats, X)
-            self._warn_heywood()
-        return self
+    def _warnings_after_fit(self):
+        self._warn_heywood()
 
     def fit_covariance(self, S, n_obs):
         """Fit the factor model to a published covariance or correlation matrix.
@@ -286,8 +261,8 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
             raise ValueError(f"S must be a symmetric square matrix; got shape {S.shape}.")
         if not isinstance(n_obs, numbers.Integral) or n_obs < 2:
             raise ValueError(f"n_obs={n_obs!r} must be an integer >= 2, the sample size behind S.")
-        for name in ("scatter_", "feature_names_in_"):
-            self.__dict__.pop(name, None)
+        self._forget_stream()
+        self.__dict__.pop("feature_names_in_", None)
         self.n_features_in_ = S.shape[0]
         if names is not None:
             self.feature_names_in_ = np.asarray(names, dtype=object)
@@ -297,7 +272,7 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
         self._warn_heywood()
         return self
 
-    def _fit_stats(self, stats, X):
+    def _fit_scatter(self, stats, X):
         n = stats.n_samples
         check_variance(np.trace(stats.scatter), X)
         variances = np.diag(stats.scatter) / n
@@ -333,13 +308,13 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
             ) from None
         if p <= _SINGLE_THREAD_MAX_P:
             with single_blas_thread():
-                result, history = self._estimate(R, k)
+                result, history = self._estimate(R, k, n)
                 self._finish(R, n, result, history, mean=mean, scale=scale, ml_scale=ml_scale)
         else:
-            result, history = self._estimate(R, k)
+            result, history = self._estimate(R, k, n)
             self._finish(R, n, result, history, mean=mean, scale=scale, ml_scale=ml_scale)
 
-    def _estimate(self, R, k):
+    def _estimate(self, R, k, n):
         if self.method == "minres":
             result = _fitting.fit_minres(R, k, tol=self.tol, max_iter=self.max_iter)
         elif self.method == "principal":
@@ -347,20 +322,9 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
         elif self.solver == "lbfgs":
             result = _fitting.fit_ml_quasi_newton(R, k, tol=self.tol, max_iter=self.max_iter)
         else:
-            start = _fitting.ml_start(R, k)
-
-            def init(rng):
-                return {"loadings": _fitting.ml_loadings(start, R, k), "uniquenesses": start}
-
-            def e_step(params):
-                return _fitting.loglik_standardised(R, params["loadings"], params["uniquenesses"]), params
-
-            def m_step(params):
-                loadings, psi = _fitting.em_step(R, params["loadings"], params["uniquenesses"])
-                return {"loadings": loadings, "uniquenesses": psi}
-
-            run = fit_em(init, e_step, m_step, rng=check_random_state(0), tol=self.tol, max_iter=self.max_iter,
-                         callback=self.callback, verbose=self.verbose, name="FactorAnalysis")
+            # EM reads the data only through their correlation matrix, a summary of n rows.
+            self._em_factors = k
+            run = self._fit_em(SummarySource(ScatterStats(n, np.zeros(len(R)), R * n)), check_random_state(0))
             psi = run.params["uniquenesses"]
             # Rotate EM's loadings to the ML identification (L^T Psi^-1 L diagonal).
             result = {"uniquenesses": psi, "loadings": _canonical(run.params["loadings"], psi),
@@ -413,46 +377,10 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
             rotation = rotate(unrotated, self.rotation, normalize=self.normalize)
         return sort_factors(rotation)
 
-    def _fit_missing(self, X, observed):
-        n, p = X.shape
-        k = self._check_k(p, n)
-        empty = np.flatnonzero(~observed.any(axis=0))
-        if empty.size:
-            raise ValueError(f"X has no observed value in column(s) {empty.tolist()}; drop them.")
-        X0 = np.where(observed, X, 0.0)
-        together = observed.T.astype(np.float64) @ observed
-        never = [(int(i), int(j)) for i, j in zip(*np.nonzero(together < 2), strict=True) if i < j]
-        if never:
-            names = self._names()
-            pairs = ", ".join(f"({names[i]}, {names[j]})" for i, j in never[:5])
-            raise ValueError(f"FactorAnalysis: the column pairs {pairs} are observed together in fewer than "
-                             "2 rows, so nothing links them; drop one column of each pair.")
-        # Pairwise deletion can give an indefinite matrix; it only seeds EM and
-        # describes the fit, so its eigenvalues are floored and the diagonal reset.
-        R_pairwise = covariance_to_correlation(floor_eigenvalues(pairwise_correlation(X), 1e-6))
-        start_mean = masked_mean(X)
-        start_sd = np.nanstd(X, axis=0)
-        start = _fitting.fit_ml_quasi_newton(R_pairwise, k)
-        floor = _fitting.UNIQUENESS_FLOOR * start_sd**2
-
-        def init(rng):
-            return {"mean": start_mean, "loadings": start["loadings"] * start_sd[:, None],
-                    "noise_variance": start["uniquenesses"] * start_sd**2}
-
-        def e_step(params):
-            centered = np.where(observed, X0 - params["mean"], 0.0)
-            post_mean, post_cov, logpdf = _lowrank.masked_posterior(
-                centered, observed, params["loadings"], params["noise_variance"])
-            return logpdf.mean(), (params, post_mean, post_cov)
-
-        def m_step(stats):
-            params, post_mean, post_cov = stats
-            mean, loadings, residual = _lowrank.missing_em_step(
-                X0, observed, params["mean"], params["loadings"], params["noise_variance"], post_mean, post_cov)
-            return {"mean": mean, "loadings": loadings, "noise_variance": np.maximum(residual, floor)}
-
-        run = fit_em(init, e_step, m_step, rng=check_random_state(0), tol=self.tol, max_iter=self.max_iter,
-                     callback=self.callback, verbose=self.verbose, name="FactorAnalysis")
+    def _fit_missing(self, source):
+        n, p = source.n_samples, source.n_features
+        self._em_factors = self._check_k(p, n)
+        run = self._fit_em(source, check_random_state(0))
         params = run.params
         # Standardise by the model-implied variances, the FIML analogue of the sample ones.
         implied = np.sum(params["loadings"] ** 2, axis=1) + params["noise_variance"]
@@ -463,11 +391,57 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
         result = {"uniquenesses": psi, "loadings": unrotated, "n_iter": run.n_iter, "converged": run.converged}
         self._finish(R_model, n, result, None, mean=params["mean"], scale=sd, ml_scale=sd)
         # The fit statistics describe the pairwise-complete correlations, as psych::fa does.
+        R_pairwise = self._pairwise_correlation(source)
         self.correlation_ = R_pairwise
         self.fit_statistics_ = fit_statistics(R_pairwise, self.loadings_array(), n,
                                               self.factor_correlation_).to_dict()
         self.history_ = run.history
         self.log_likelihood_ = float(run.loglik * n)
+
+    def _pairwise_correlation(self, source):
+        """Pairwise-complete correlations, from one remembered pass; an error names unlinked pairs."""
+        shift = observed_columns(source).mean
+        stats = source.remember("pairwise", functools.partial(pairwise_stats, shift=shift),
+                                rows=chunk_rows(source.n_features, 16 * source.n_features))
+        never = [(int(i), int(j)) for i, j in zip(*np.nonzero(stats.count < 2), strict=True) if i < j]
+        if never:
+            names = self._names()
+            pairs = ", ".join(f"({names[i]}, {names[j]})" for i, j in never[:5])
+            raise ValueError(f"FactorAnalysis: the column pairs {pairs} are observed together in fewer than "
+                             "2 rows, so nothing links them; drop one column of each pair.")
+        # Pairwise deletion can give an indefinite matrix; it only seeds EM and
+        # describes the fit, so its eigenvalues are floored and the diagonal reset.
+        return covariance_to_correlation(floor_eigenvalues(stats.correlation(), 1e-6))
+
+    # ------------------------------------------------------- EM contract
+    def _init_params(self, source, rng):
+        k = self._em_factors
+        if isinstance(source, SummarySource):
+            R = source.summary.covariance()
+            start = _fitting.ml_start(R, k)
+            return {"loadings": _fitting.ml_loadings(start, R, k), "uniquenesses": start}
+        # Missing entries: the ML fit of the pairwise-complete correlations, in the data's units.
+        start = _fitting.fit_ml_quasi_newton(self._pairwise_correlation(source), k)
+        columns = observed_columns(source)
+        sd = np.sqrt(columns.variance())
+        return {"mean": columns.mean, "loadings": start["loadings"] * sd[:, None],
+                "noise_variance": start["uniquenesses"] * sd**2,
+                "noise_floor": _fitting.UNIQUENESS_FLOOR * sd**2}
+
+    def _e_step(self, chunk, params):
+        if isinstance(chunk, ScatterStats):
+            R = chunk.covariance()
+            loglik = _fitting.loglik_standardised(R, params["loadings"], params["uniquenesses"])
+            return SummaryLoglik(chunk.n_samples, chunk.n_samples * loglik, chunk)
+        return _lowrank.missing_e_step(chunk, params["mean"], params["loadings"], params["noise_variance"])
+
+    def _m_step(self, stats, params):
+        if isinstance(stats, SummaryLoglik):
+            loadings, psi = _fitting.em_step(stats.summary.covariance(), params["loadings"], params["uniquenesses"])
+            return {"loadings": loadings, "uniquenesses": psi}
+        mean, loadings, residual = _lowrank.missing_m_step(stats)
+        return {"mean": mean, "loadings": loadings, "noise_variance": np.maximum(residual, params["noise_floor"]),
+                "noise_floor": params["noise_floor"]}
 
     # ----------------------------------------------------------- helpers
     def _warn_heywood(self):
@@ -503,6 +477,7 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
         X = check_data(self, X, reset=False, allow_nan=self.missing == "em")
         return X, (X - self.mean_) / self.scale_
 
+    @rowwise("n_factors")
     def transform(self, X):
         """Factor scores of each row, by the method named in ``scores``.
 
@@ -587,6 +562,7 @@ class FactorAnalysis(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentMo
         check_is_fitted(self)
         return np.asarray(X, dtype=np.float64) @ self.components_ + self.mean_
 
+    @rowwise()
     def score_samples(self, X):
         """Log-likelihood of each row, ``log N(x | mu, W Phi W^T + Psi)``.
 

@@ -38,6 +38,34 @@ class Full:
     """A free covariance matrix per component (mclust's VVV)."""
 
     name = "full"
+    # Whether the M-step's second moment is the same for every responsibility
+    # (then the complete rows' part is computed once, not at every E-step).
+    constant_second = False
+    # Whether the storage holds matrices (else variances).
+    stores_matrices = True
+    shape = staticmethod(lambda k, p: (k, p, p))
+
+    @staticmethod
+    def keep_previous(covariances, previous, empty):
+        """Covariances with those of the ``empty`` components put back to their ``previous`` values."""
+        covariances = covariances.copy()
+        covariances[empty] = previous[empty]
+        return covariances
+
+    @staticmethod
+    def unit(k, p):
+        """Identity covariances in this structure's storage."""
+        return np.broadcast_to(np.eye(p), (k, p, p)).copy()
+
+    @staticmethod
+    def precision_to_cholesky(precisions):
+        """Cholesky factors (scikit-learn's storage) of user-given precisions."""
+        return np.array([linalg.cholesky(prec, lower=True) for prec in precisions])
+
+    @staticmethod
+    def precisions(precisions_cholesky):
+        """Precision matrices from their Cholesky factors."""
+        return precisions_cholesky @ np.swapaxes(precisions_cholesky, -1, -2)
 
     @staticmethod
     def second_moment(X, resp):
@@ -113,6 +141,21 @@ class Tied(Full):
     """One covariance matrix shared by all components (mclust's EEE)."""
 
     name = "tied"
+    constant_second = True
+    shape = staticmethod(lambda k, p: (p, p))
+
+    @staticmethod
+    def keep_previous(covariance, previous, empty):
+        # One covariance for all: an empty component does not own it.
+        return covariance
+
+    @staticmethod
+    def unit(k, p):
+        return np.eye(p)
+
+    @staticmethod
+    def precision_to_cholesky(precisions):
+        return linalg.cholesky(precisions, lower=True)
 
     @staticmethod
     def second_moment(X, resp):
@@ -163,6 +206,22 @@ class Diag:
     """A diagonal covariance per component (mclust's VVI)."""
 
     name = "diag"
+    constant_second = False
+    stores_matrices = False
+    shape = staticmethod(lambda k, p: (k, p))
+    keep_previous = Full.keep_previous
+
+    @staticmethod
+    def unit(k, p):
+        return np.ones((k, p))
+
+    @staticmethod
+    def precision_to_cholesky(precisions):
+        return np.sqrt(precisions)
+
+    @staticmethod
+    def precisions(precisions_cholesky):
+        return precisions_cholesky**2
 
     @staticmethod
     def second_moment(X, resp):
@@ -215,6 +274,11 @@ class Spherical(Diag):
     """One variance per component, the same in every direction (mclust's VII)."""
 
     name = "spherical"
+    shape = staticmethod(lambda k, p: (k,))
+
+    @staticmethod
+    def unit(k, p):
+        return np.ones(k)
 
     @staticmethod
     def estimate(nk, means, second, reg_covar):

@@ -1,18 +1,18 @@
 """E- and M-step kernels of the Gaussian mixture, for complete and incomplete data.
 
-The E-step returns the mean log-likelihood of the current parameters and the
-sufficient statistics of the responsibilities: ``nk = sum_n r_nk``,
-``sums = sum_n r_nk x_n`` and the second moment the covariance structure needs.
-It runs over row chunks, so the responsibilities of all rows never exist at
-once and each chunk's products stay in cache.
+The E-step of a chunk of rows returns the summed log-likelihood of the current
+parameters and the sufficient statistics of the responsibilities,
+:class:`MixtureStats`, which add over chunks: the EM driver runs it over row
+chunks, so the responsibilities of all rows never exist at once and each
+chunk's products stay in cache.
 """
 
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg
 
-from .._linalg import blas_threads, single_blas_thread
+from .._stats import Stats
 from ._covariance import _LOG_2PI
 
 # Rows per chunk: about this many bytes of (rows x components x features) work arrays.
@@ -43,87 +43,86 @@ def log_resp(X, weights, means, precisions_cholesky, structure):
     return weighted, norm
 
 
-def e_step(X, params, structure, constant_second=None):
-    """Mean log-likelihood of ``params`` and the sufficient statistics of their responsibilities.
+@dataclass
+class MixtureStats(Stats):
+    """Expected sufficient statistics of a Gaussian mixture, summed over rows.
+
+    ``nk = sum_n r_nk`` (k,), ``sums = sum_n r_nk x_n`` (k, p) and the second
+    moment the covariance structure needs (None where it is a constant the
+    M-step adds: the tied structure's scatter of the complete rows), with the
+    row count and the summed log-likelihood of the parameters they were
+    computed under.
+    """
+
+    n_samples: int
+    loglik: float
+    nk: np.ndarray
+    sums: np.ndarray
+    second: np.ndarray = None
+
+
+def resp_stats(X, resp, structure, loglik=0.0):
+    """:class:`MixtureStats` of complete, centred rows ``X`` with responsibilities ``resp``."""
+    second = None if structure.constant_second else structure.second_moment(X, resp)
+    return MixtureStats(len(X), loglik, resp.sum(axis=0), resp.T @ X, second)
+
+
+def e_step(X, params, structure):
+    """E-step on complete, centred rows: the statistics of their responsibilities.
 
     Parameters
     ----------
     X : ndarray of shape (n, p)
+        Rows minus ``params["center"]``.
     params : dict
-        ``weights``, ``means``, ``precisions_cholesky``.
+        ``weights``, ``means``, ``precisions_cholesky`` (of centred data).
     structure : covariance structure class
-    constant_second : ndarray, optional
-        A second moment that does not depend on the responsibilities (tied).
 
     Returns
     -------
-    mean_loglik : float
-    stats : dict
-        ``nk`` (k,), ``sums`` (k, p), ``second`` (structure-specific), ``params``.
+    MixtureStats
     """
-    n, p = X.shape
-    k = params["means"].shape[0]
-    rows = chunk_rows(k, p)
-
-    def chunk(start):
-        block = X[start : start + rows]
-        log_r, norm = log_resp(block, params["weights"], params["means"], params["precisions_cholesky"], structure)
-        with np.errstate(under="ignore"):
-            resp = np.exp(log_r)
-        second = structure.second_moment(block, resp) if constant_second is None else None
-        return norm.sum(), resp.sum(axis=0), resp.T @ block, second
-
-    parts = map_chunks(chunk, range(0, n, rows))
-    total = sum(part[0] for part in parts)
-    nk = np.sum([part[1] for part in parts], axis=0)
-    sums = np.sum([part[2] for part in parts], axis=0)
-    second = constant_second if constant_second is not None else np.sum([part[3] for part in parts], axis=0)
-    return total / n, {"nk": nk, "sums": sums, "second": second, "params": params}
+    log_r, norm = log_resp(X, params["weights"], params["means"], params["precisions_cholesky"], structure)
+    with np.errstate(under="ignore"):
+        resp = np.exp(log_r)
+    return resp_stats(X, resp, structure, float(norm.sum()))
 
 
-def map_chunks(function, starts):
-    """``[function(s) for s in starts]``, spread over the cores the BLAS library may use.
-
-    The per-chunk products are too small for a multi-threaded BLAS to pay off
-    (its threads mostly wait on each other), so BLAS runs single-threaded and
-    the chunks go to a pool of as many Python threads, which numpy's
-    GIL-releasing kernels keep busy. Results come back in order, so sums over
-    them do not depend on the thread count.
-    """
-    starts = list(starts)
-    if len(starts) == 1:
-        # One chunk: the bookkeeping below would cost more than it saves.
-        return [function(starts[0])]
-    workers = min(len(starts), blas_threads())
-    with single_blas_thread():
-        if workers <= 1:
-            return [function(start) for start in starts]
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(function, starts))
-
-
-def m_step(stats, structure, reg_covar, n):
+def m_step(stats, previous, structure, reg_covar, constant_second=None):
     """Weights, means and covariances that maximise the expected complete-data log-likelihood.
 
     A component whose responsibilities sum to (numerically) nothing keeps its
     previous mean and covariance: they do not enter the expected likelihood,
     so this is still an M-step, and nothing is divided by zero.
 
+    Parameters
+    ----------
+    stats : MixtureStats
+    previous : dict
+        The parameters the statistics were computed under.
+    structure : covariance structure class
+    reg_covar : float
+    constant_second : ndarray, optional
+        The part of the second moment that does not depend on the
+        responsibilities (tied: the scatter of the complete rows).
+
     Returns
     -------
     params : dict
         ``weights``, ``means``, ``covariances``, ``precisions_cholesky``.
     """
-    previous = stats["params"]
     # scikit-learn adds the same 10 eps, which keeps the two fits comparable step by step.
-    nk = stats["nk"] + 10 * np.finfo(np.float64).eps
-    means = stats["sums"] / nk[:, None]
-    empty = stats["nk"] < 1e-10 * n
+    nk = stats.nk + 10 * np.finfo(np.float64).eps
+    means = stats.sums / nk[:, None]
+    empty = stats.nk < 1e-10 * stats.n_samples
     if empty.any():
         means[empty] = previous["means"][empty]
-    covariances = structure.estimate(nk, means, stats["second"], reg_covar)
-    if empty.any() and structure.name not in ("tied",):
-        covariances[empty] = previous["covariances"][empty]
+    second = stats.second
+    if constant_second is not None:
+        second = constant_second if second is None else constant_second + second
+    covariances = structure.estimate(nk, means, second, reg_covar)
+    if empty.any():
+        covariances = structure.keep_previous(covariances, previous["covariances"], empty)
     precisions_cholesky = structure.precision_cholesky(covariances)
     weights = nk / nk.sum()
     return {"weights": weights, "means": means, "covariances": covariances,
@@ -135,7 +134,7 @@ def _pattern_groups(observed):
     return patterns, inverse.ravel()
 
 
-def e_step_missing(X0, observed, params, structure, reg_covar):
+def e_step_missing(X0, observed, params, structure):
     """E-step that marginalises the missing coordinates (Ghahramani & Jordan 1994).
 
     Rows are grouped by their pattern of observed coordinates ``O``. For each
@@ -144,23 +143,20 @@ def e_step_missing(X0, observed, params, structure, reg_covar):
     ``mu_M + Sigma_MO Sigma_OO^{-1} (x_O - mu_O)`` and add the conditional
     covariance ``Sigma_MM - Sigma_MO Sigma_OO^{-1} Sigma_OM`` to the second
     moment. The statistics are full second moments, reduced to what the
-    covariance structure needs.
+    covariance structure needs (for tied, the whole second moment of these rows).
 
     Parameters
     ----------
     X0 : ndarray of shape (n, p)
-        Data with missing entries set to 0.
+        Centred rows with missing entries set to 0.
     observed : ndarray of shape (n, p), bool
     params : dict
         With ``covariances`` in the structure's storage.
     structure : covariance structure class
-    reg_covar : float
-        Unused here; kept for a uniform signature.
 
     Returns
     -------
-    mean_loglik : float
-    stats : dict
+    MixtureStats
     """
     n, p = X0.shape
     means = params["means"]
@@ -186,7 +182,7 @@ def e_step_missing(X0, observed, params, structure, reg_covar):
             weighted_rows = filled[j] * resp[:, j : j + 1]
             sums[j] += weighted_rows.sum(axis=0)
             second[j] += filled[j].T @ weighted_rows + mass[j] * conditional[j]
-    return total / n, {"nk": nk, "sums": sums, "second": structure.from_full(second), "params": params}
+    return MixtureStats(n, float(total), nk, sums, structure.from_full(second))
 
 
 def _pattern_terms(rows, pattern, means, full):

@@ -1,5 +1,6 @@
 """Gaussian mixture models fitted by EM: the latent-class model."""
 
+import functools
 import numbers
 import warnings
 from collections import namedtuple
@@ -8,14 +9,26 @@ import numpy as np
 import pandas as pd
 from scipy import linalg
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.cluster import KMeans, kmeans_plusplus
+from sklearn.cluster import kmeans_plusplus
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .._base import LatentModel
-from .._em import fit_em
+from .._base import LatentModel, rowwise
+from .._em import EMMixin
+from .._source import ArraySource, chunk_rows
+from .._stats import observed_columns
 from .._summary import Summary
-from .._validation import ARRAY_OR_NONE, CALLABLE, NONE, RANDOM_STATE, Interval, Options, check_data, check_variance
+from .._validation import (
+    ARRAY_OR_NONE,
+    CALLABLE,
+    NONE,
+    RANDOM_STATE,
+    Interval,
+    Options,
+    check_data,
+    check_variance,
+    read_data,
+)
 from ..exceptions import DegenerateComponentWarning
 from . import _em_steps
 from ._covariance import COVARIANCE_TYPES, sample_components
@@ -24,7 +37,7 @@ MixturePosterior = namedtuple("MixturePosterior", ["responsibilities", "log_resp
 
 
 
-class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
+class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
     """Gaussian mixture model fitted by expectation-maximisation.
 
     The latent variable is the class ``z`` of each point:
@@ -199,55 +212,88 @@ class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentM
             The fitted model.
         """
         self._check_params()
-        X = check_data(self, X, reset=True, allow_nan=self.missing == "em")
-        n, p = X.shape
+        data = read_data(self, X, allow_nan=self.missing == "em")
+        source, columns = data.source, data.columns
+        n, p = source.n_samples, source.n_features
         k = self.n_components
         if n < k:
             raise ValueError(f"GaussianMixture: n_components={k} needs at least {k} samples; got {n}.")
-        observed = ~np.isnan(X)
-        complete = bool(observed.all())
-        if not complete and np.any(~observed.any(axis=0)):
-            raise ValueError(f"X has no observed value in column(s) {np.flatnonzero(~observed.any(axis=0)).tolist()}.")
-        # Centring once makes the second-moment form of the M-step accurate.
-        center = X.mean(axis=0) if complete else np.nanmean(X, axis=0)
-        Xc = np.where(observed, X - center, 0.0) if not complete else X - center
-        with np.errstate(over="ignore"):
-            check_variance(np.einsum("ij,ij->", Xc, Xc) / n, X)
+        check_variance(columns.m2.sum() / n, columns)
+        # Every chunk is centred on the column means before use: the
+        # second-moment form of the M-step is then accurate far from the origin.
+        center = columns.mean
+        self._user_start = self._user_init(center, p)
         structure = self._structure
-        rng = check_random_state(self.random_state)
-        user = self._user_init(center, p)
-
-        def init(rng):
-            return self._initial_params(Xc, observed, complete, user, rng)
-
-        if complete:
-            constant = structure.second_moment(Xc, None) if structure.name == "tied" else None
-
-            def e_step(params):
-                return _em_steps.e_step(Xc, params, structure, constant)
-        else:
-            def e_step(params):
-                return _em_steps.e_step_missing(Xc, observed, params, structure, self.reg_covar)
-
-        def m_step(stats):
-            return self._m_step(stats, n)
-
+        self._constant_second = None
+        if structure.constant_second:
+            self._constant_second = source.remember(
+                "complete scatter", functools.partial(_complete_scatter, center=center), rows=chunk_rows(p))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DegenerateComponentWarning)
-            result = fit_em(init, e_step, m_step, n_init=self.n_init, rng=rng, tol=self.tol,
-                            max_iter=self.max_iter, callback=self.callback, verbose=self.verbose,
-                            name="GaussianMixture")
+            result = self._fit_em(source, check_random_state(self.random_state), name="GaussianMixture")
         for message in {str(w.message) for w in caught if w.category is DegenerateComponentWarning}:
             warnings.warn(message, DegenerateComponentWarning, stacklevel=2)
         for w in caught:
             if w.category is not DegenerateComponentWarning:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         self._set_fitted(result, center, p)
-        self._warn_degenerate(result.stats["nk"], p)
+        self._warn_degenerate(result.stats.nk, p)
         return self
 
-    def _m_step(self, stats, n):
-        return _em_steps.m_step(stats, self._structure, self.reg_covar, n)
+    def _em_chunk_rows(self, p):
+        return _em_steps.chunk_rows(self.n_components, p)
+
+    # ------------------------------------------------------- EM contract
+    def _e_step(self, chunk, params):
+        structure = self._structure
+        centred = chunk - params["center"]
+        if self.missing != "em":
+            return _em_steps.e_step(centred, params, structure)
+        observed = ~np.isnan(centred)
+        incomplete = ~observed.all(axis=1)
+        if not incomplete.any():
+            return _em_steps.e_step(centred, params, structure)
+        stats = _em_steps.e_step_missing(np.where(observed[incomplete], centred[incomplete], 0.0),
+                                         observed[incomplete], params, structure)
+        if incomplete.all():
+            return stats
+        return _em_steps.e_step(centred[~incomplete], params, structure) + stats
+
+    def _m_step(self, stats, params):
+        new = _em_steps.m_step(stats, params, self._structure, self.reg_covar, self._constant_second)
+        new["center"] = params["center"]
+        return new
+
+    def _init_params(self, source, rng):
+        k, p = self.n_components, source.n_features
+        structure = self._structure
+        center = observed_columns(source).mean
+        user = self._user_start
+        if {"weights", "means", "covariances"} <= set(user):
+            params = dict(user, center=center)
+            params["precisions_cholesky"] = structure.precision_cholesky(params["covariances"])
+            return params
+        sample = _init_sample(source, rng, center)
+        if self.init == "random":
+            # Random responsibilities would make every component start as
+            # the overall mean, a saddle point EM barely leaves; k random
+            # rows as seeds give a poor but honest start to watch EM from.
+            # Distinct rows, so that no two seeds coincide and leave a component empty.
+            distinct = np.unique(sample, axis=0)
+            centres = distinct[rng.choice(len(distinct), min(k, len(distinct)), replace=False)]
+        else:
+            centres = kmeans_plusplus(sample, k, random_state=rng)[0]
+            if self.init == "kmeans":
+                centres = _lloyd(source, centres, center)
+        stats = source.reduce(functools.partial(_nearest_stats, centres=centres, center=center, structure=structure),
+                              rows=self._em_chunk_rows(p))
+        previous = {"means": np.zeros((k, p)), "covariances": structure.unit(k, p)}
+        params = _em_steps.m_step(stats, previous, structure, self.reg_covar, self._constant_second)
+        if user:
+            params.update(user)
+            params["precisions_cholesky"] = structure.precision_cholesky(params["covariances"])
+        params["center"] = center
+        return params
 
     def _user_init(self, center, p):
         k = self.n_components
@@ -265,56 +311,19 @@ class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentM
         if self.precisions_init is not None:
             precisions = np.asarray(self.precisions_init, dtype=np.float64)
             structure = self._structure
-            expected = {"full": (k, p, p), "tied": (p, p), "diag": (k, p), "spherical": (k,)}[structure.name]
+            expected = structure.shape(k, p)
             if precisions.shape != expected:
                 raise ValueError(f"precisions_init for covariance_type={structure.name!r} must have shape "
                                  f"{expected}; got {precisions.shape}.")
-            if structure.name in ("full", "tied"):
+            if structure.stores_matrices:
                 blocks = precisions.reshape(-1, p, p)
                 if not all(np.allclose(b, b.T) and np.linalg.eigvalsh(b).min() > 0 for b in blocks):
                     raise ValueError("precisions_init must hold symmetric positive-definite matrices.")
             elif np.any(precisions <= 0):
                 raise ValueError("precisions_init must be positive.")
-            covariances = structure.precision_cholesky_to_covariance(
-                _precision_to_cholesky(precisions, structure.name), k, p)
+            covariances = structure.precision_cholesky_to_covariance(structure.precision_to_cholesky(precisions), k, p)
             user["covariances"] = covariances
         return user
-
-    def _initial_params(self, Xc, observed, complete, user, rng):
-        n, p = Xc.shape
-        k = self.n_components
-        structure = self._structure
-        if {"weights", "means", "covariances"} <= set(user):
-            params = dict(user)
-            params["precisions_cholesky"] = structure.precision_cholesky(params["covariances"])
-            return params
-        data = Xc if complete else np.where(observed, Xc, 0.0)
-        if self.init == "kmeans":
-            labels = KMeans(k, n_init=1, random_state=rng).fit(data).labels_
-        else:
-            # Random responsibilities would make every component start as
-            # the overall mean, a saddle point EM barely leaves; k random
-            # rows as seeds give a poor but honest start to watch EM from.
-            if self.init == "random":
-                # Distinct rows, so that no two seeds coincide and leave a component empty.
-                distinct = np.unique(data, axis=0)
-                centres = distinct[rng.choice(len(distinct), min(k, len(distinct)), replace=False)]
-            else:
-                centres = kmeans_plusplus(data, k, random_state=rng)[0]
-            distances = ((data[:, None, :] - centres[None]) ** 2).sum(axis=2) if n * k * p < 5e7 else None
-            labels = np.argmin(distances, axis=1) if distances is not None else \
-                KMeans(k, init=centres, n_init=1, max_iter=1).fit(data).labels_
-        resp = np.zeros((n, k))
-        resp[np.arange(n), labels] = 1.0
-        nk = resp.sum(axis=0)
-        second = structure.second_moment(data, resp) if structure.name != "tied" else data.T @ data
-        stats = {"nk": nk, "sums": resp.T @ data, "second": second,
-                 "params": {"means": np.zeros((k, p)), "covariances": _unit(structure.name, k, p)}}
-        params = self._m_step(stats, n)
-        if user:
-            params.update(user)
-            params["precisions_cholesky"] = structure.precision_cholesky(params["covariances"])
-        return params
 
     def _set_fitted(self, result, center, p):
         structure = self._structure
@@ -323,11 +332,7 @@ class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentM
         self.means_ = params["means"] + center
         self.covariances_ = params["covariances"]
         self.precisions_cholesky_ = params["precisions_cholesky"]
-        if structure.name in ("full", "tied"):
-            factors = self.precisions_cholesky_
-            self.precisions_ = factors @ np.swapaxes(factors, -1, -2)
-        else:
-            self.precisions_ = self.precisions_cholesky_**2
+        self.precisions_ = structure.precisions(self.precisions_cholesky_)
         self.converged_ = result.converged
         self.n_iter_ = result.n_iter
         self.history_ = result.history
@@ -378,6 +383,7 @@ class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentM
         return _em_steps.log_resp_missing(X - shift, observed, self.weights_, self.means_ - shift,
                                           self.covariances_, self._structure)
 
+    @rowwise("n_components")
     def predict_proba(self, X):
         """Return the responsibilities ``p(z = k | x)`` of each row.
 
@@ -393,6 +399,7 @@ class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentM
         """
         return self.posterior(X).responsibilities
 
+    @rowwise("n_components")
     def transform(self, X):
         """Return the responsibilities, the posterior of the latent class (as ``predict_proba``).
 
@@ -408,6 +415,7 @@ class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentM
         """
         return self.predict_proba(X)
 
+    @rowwise(dtype=np.intp)
     def predict(self, X):
         """Predict the most probable component of each row.
 
@@ -456,6 +464,7 @@ class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentM
         check_is_fitted(self)
         return np.asarray(X, dtype=np.float64) @ self.means_
 
+    @rowwise()
     def score_samples(self, X):
         """Log-likelihood of each row, ``log sum_k pi_k N(x | mu_k, Sigma_k)``.
 
@@ -544,15 +553,81 @@ class GaussianMixture(ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentM
         return Summary("Gaussian mixture", info, {"components": components, "covariances": covariances})
 
 
-def _unit(name, k, p):
-    return {"full": np.broadcast_to(np.eye(p), (k, p, p)).copy(), "tied": np.eye(p),
-            "diag": np.ones((k, p)), "spherical": np.ones(k)}[name]
+# Rows drawn for the starting centres when the data have more: enough for
+# k-means++ to see every cluster of any weight that matters, few enough that
+# the sample is small beside the data (Bahmani et al. 2012 make the same case
+# for seeding on a sample).
+_INIT_SAMPLE_ROWS = 100_000
+# Lloyd iterations of init="kmeans", and the centre shift (relative to the data's
+# spread) under which they stop.
+_LLOYD_MAX_ITER = 100
+_LLOYD_TOL = 1e-4
 
 
-def _precision_to_cholesky(precisions, name):
-    """Cholesky factors (scikit-learn's storage) of user-given precisions."""
-    if name == "full":
-        return np.array([linalg.cholesky(prec, lower=True) for prec in precisions])
-    if name == "tied":
-        return linalg.cholesky(precisions, lower=True)
-    return np.sqrt(precisions)
+def _init_sample(source, rng, center):
+    """Centred rows to seed from, NaN as 0: all rows when few, else a uniform sample.
+
+    The sample is drawn with replacement and duplicates dropped, which needs
+    memory for the sample only (not an index of every row), and is the same
+    for an array and a dask array of the same data and ``random_state``.
+    """
+    n = source.n_samples
+    if n <= _INIT_SAMPLE_ROWS:
+        rows = source.take(slice(None)) if isinstance(source, ArraySource) else source.take(np.arange(n))
+    else:
+        rows = source.take(np.unique(rng.randint(0, n, size=_INIT_SAMPLE_ROWS)))
+    centred = rows - center
+    return np.where(np.isnan(centred), 0.0, centred)
+
+
+def _nearest(data, centres):
+    distances = ((data[:, None, :] - centres[None]) ** 2).sum(axis=2)
+    return np.argmin(distances, axis=1)
+
+
+def _nearest_stats(chunk, centres, center, structure):
+    """Statistics of a hard assignment of each centred row (NaN as 0) to its nearest centre."""
+    centred = chunk - center
+    observed = ~np.isnan(centred)
+    data = np.where(observed, centred, 0.0)
+    k = len(centres)
+    resp = np.zeros((len(data), k))
+    resp[np.arange(len(data)), _nearest(data, centres)] = 1.0
+    stats = _em_steps.resp_stats(data, resp, structure)
+    incomplete = ~observed.all(axis=1)
+    if structure.constant_second and incomplete.any():
+        # The complete rows' scatter is the M-step's constant; these rows add theirs.
+        stats.second = data[incomplete].T @ data[incomplete]
+    return stats
+
+
+def _centroid_sums(chunk, centres, center):
+    centred = chunk - center
+    data = np.where(np.isnan(centred), 0.0, centred)
+    labels = _nearest(data, centres)
+    k = len(centres)
+    return _em_steps.MixtureStats(len(data), 0.0, np.bincount(labels, minlength=k).astype(np.float64),
+                                  np.array([data[labels == j].sum(axis=0) for j in range(k)]))
+
+
+def _lloyd(source, centres, center):
+    """Lloyd's k-means iterations from ``centres``, one chunked pass over the rows each."""
+    scale = np.sqrt(observed_columns(source).variance().sum())
+    for _ in range(_LLOYD_MAX_ITER):
+        stats = source.reduce(functools.partial(_centroid_sums, centres=centres, center=center),
+                              rows=chunk_rows(source.n_features, 8 * source.n_features * (len(centres) + 1)))
+        moved = centres.copy()
+        filled = stats.nk > 0
+        moved[filled] = stats.sums[filled] / stats.nk[filled, None]
+        shift = np.max(np.sqrt(((moved - centres) ** 2).sum(axis=1)))
+        centres = moved
+        if shift <= _LLOYD_TOL * scale:
+            break
+    return centres
+
+
+def _complete_scatter(chunk, center):
+    """``sum (x - center)(x - center)^T`` over the rows of ``chunk`` without a missing entry."""
+    centred = chunk - center
+    complete = centred[~np.isnan(centred).any(axis=1)]
+    return complete.T @ complete
