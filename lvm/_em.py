@@ -200,7 +200,10 @@ def fit_em(model, source, *, rng, n_init=1, tol, max_iter, callback=None, verbos
     for _ in range(n_init):
         result = run_em(model, source, model._init_params(source, rng), tol=tol, max_iter=max_iter,
                         callback=callback, verbose=verbose, name=name)
-        if best is None or result.loglik > best.loglik:
+        # A later start replaces the best only if it is better by more than
+        # round-off: starts that reach the same optimum (up to the labels of
+        # its components) then give the same answer however the sums were ordered.
+        if best is None or result.loglik > best.loglik + _DECREASE_RTOL * max(1.0, abs(best.loglik)):
             best = result
     return best
 

@@ -193,10 +193,10 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
                 "smaller n_components."
             )
 
-    def _check_not_singular(self, noise_variance, trace, p, k, eigenvalues_of):
+    def _check_not_singular(self, noise_variance, trace, p, k, S):
         if noise_variance > _SINGULAR_RTOL * trace / p:
             return
-        values = eigenvalues_of()
+        values = linalg.eigvalsh(S)
         rank = int(np.sum(values > _SINGULAR_RTOL * values.max()))
         raise ValueError(
             f"PPCA: n_components={k} is not below the rank {rank} of the centred data, so the "
@@ -262,7 +262,7 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
             k = self._n_components_for(n, p)
         values, vectors = eigh_top(S, k)
         loadings, noise = kernels.closed_form(values, vectors, trace, p)
-        self._check_not_singular(noise, trace, p, k, lambda: linalg.eigvalsh(S))
+        self._check_not_singular(noise, trace, p, k, S)
         if self.method == "em":
             # The likelihood of complete data depends on the rows only through
             # their scatter: EM runs on that summary, O(p^2 k) per step.
@@ -306,7 +306,7 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
         check_variance(trace, columns)
         values, vectors = eigh_top(S, k)
         loadings, noise = kernels.closed_form(values, vectors, trace, p)
-        self._check_not_singular(noise, trace, p, k, lambda: linalg.eigvalsh(S))
+        self._check_not_singular(noise, trace, p, k, S)
         return {"mean": columns.mean, "loadings": loadings, "noise_variance": noise}
 
     def _e_step(self, chunk, params):
