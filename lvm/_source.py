@@ -107,8 +107,9 @@ class ArraySource(_Rows):
         return functools.reduce(operator.add, parts)
 
     def take(self, indices):
-        """The rows at sorted ``indices``, as a new array."""
-        return np.asarray(self.X[indices])
+        """The rows at sorted ``indices`` (or a slice), as a new array."""
+        rows = self.X[indices]
+        return np.array(rows) if isinstance(indices, slice) else np.asarray(rows)
 
 
 class DaskSource(_Rows):
@@ -125,12 +126,16 @@ class DaskSource(_Rows):
         self.n_samples, self.n_features = (int(s) for s in X.shape)
 
     def reduce(self, function, rows=None):
-        """``sum(function(block) for block in blocks)``, computed by the active dask scheduler.
+        """``sum(function(chunk) for chunk in chunks of every block)``, computed by the active dask scheduler.
 
-        ``rows`` is ignored: the chunks are the array's blocks.
+        Each block is one task; within it, ``function`` sees chunks of at
+        most ``rows`` rows (the whole block when None), so that a worker's
+        memory is one block plus one chunk's work arrays.
         """
         import dask
 
+        if rows is not None:
+            function = functools.partial(_reduce_block, function=function, rows=rows)
         remote = dask.delayed(function, pure=True)
         parts = [remote(block) for block in self.X.to_delayed().ravel()]
         add = dask.delayed(operator.add, pure=True)
@@ -143,6 +148,11 @@ class DaskSource(_Rows):
     def take(self, indices):
         """The rows at sorted ``indices``, gathered into a numpy array."""
         return np.asarray(self.X[np.asarray(indices)].compute())
+
+
+def _reduce_block(block, function, rows):
+    return functools.reduce(operator.add, (function(block[start : start + rows])
+                                           for start in range(0, max(len(block), 1), rows)))
 
 
 class SummarySource:

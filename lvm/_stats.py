@@ -73,10 +73,13 @@ class ScatterStats:
         if self.n_samples == 0:
             return other
         n = self.n_samples + other.n_samples
-        delta = other.mean - self.mean
-        mean = self.mean + delta * (other.n_samples / n)
-        scatter = self.scatter + other.scatter
-        scatter += np.outer(delta, delta) * (self.n_samples * other.n_samples / n)
+        # Non-finite statistics (of data with NaN or infinity) are reported by
+        # the caller's checks of the data, with a message that says what to do.
+        with np.errstate(over="ignore", invalid="ignore"):
+            delta = other.mean - self.mean
+            mean = self.mean + delta * (other.n_samples / n)
+            scatter = self.scatter + other.scatter
+            scatter += np.outer(delta, delta) * (self.n_samples * other.n_samples / n)
         return ScatterStats(n, mean, scatter)
 
     __add__ = merge
@@ -216,6 +219,16 @@ def column_stats(X):
     ColumnStats
     """
     n, p = X.shape
+    with np.errstate(over="ignore", invalid="ignore"):
+        sums = X.sum(axis=0)
+    if n and np.isfinite(sums).all():
+        # No missing or infinite entry (their sum would not be finite): one
+        # centred copy of the chunk, no masks.
+        mean = sums / n
+        deviation = X - mean
+        with np.errstate(over="ignore"):
+            m2 = np.einsum("ij,ij->j", deviation, deviation)
+        return ColumnStats(n, np.full(p, float(n)), mean, m2, X.min(axis=0), X.max(axis=0), 0, 0)
     finite = np.isfinite(X)
     missing = np.isnan(X)
     n_infinite = int(np.count_nonzero(~finite & ~missing))

@@ -576,8 +576,8 @@ def _init_sample(source, rng, center):
         rows = source.take(slice(None)) if isinstance(source, ArraySource) else source.take(np.arange(n))
     else:
         rows = source.take(np.unique(rng.randint(0, n, size=_INIT_SAMPLE_ROWS)))
-    centred = rows - center
-    return np.where(np.isnan(centred), 0.0, centred)
+    rows -= center
+    return np.nan_to_num(rows, copy=False, nan=0.0)
 
 
 def _nearest(data, centres):
