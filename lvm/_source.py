@@ -36,25 +36,26 @@ def is_dask_array(X):
     return type(X).__module__.split(".")[0] == "dask" and hasattr(X, "to_delayed") and hasattr(X, "chunks")
 
 
-def map_chunks(function, starts):
-    """``[function(s) for s in starts]``, spread over the cores the BLAS library may use.
+def reduce_chunks(function, starts):
+    """``function(s0) + function(s1) + ...`` in order, spread over the cores the BLAS library may use.
 
     The per-chunk products are too small for a multi-threaded BLAS to pay off
     (its threads mostly wait on each other), so BLAS runs single-threaded and
     the chunks go to a pool of as many Python threads, which numpy's
-    GIL-releasing kernels keep busy. Results come back in order, so sums over
-    them do not depend on the thread count.
+    GIL-releasing kernels keep busy. Each result is added as soon as it is
+    its turn, so memory holds a few results, not one per chunk, and the sum
+    does not depend on the thread count.
     """
     starts = list(starts)
     if len(starts) == 1:
         # One chunk: the bookkeeping below would cost more than it saves.
-        return [function(starts[0])]
+        return function(starts[0])
     workers = min(len(starts), blas_threads())
     with single_blas_thread():
         if workers <= 1:
-            return [function(start) for start in starts]
+            return functools.reduce(operator.add, map(function, starts))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(function, starts))
+            return functools.reduce(operator.add, pool.map(function, starts))
 
 
 class _Rows:
@@ -103,8 +104,7 @@ class ArraySource(_Rows):
         n = self.n_samples
         if rows is None or rows >= n:
             return function(self.X)
-        parts = map_chunks(lambda start: function(self.X[start : start + rows]), range(0, n, rows))
-        return functools.reduce(operator.add, parts)
+        return reduce_chunks(lambda start: function(self.X[start : start + rows]), range(0, n, rows))
 
     def take(self, indices):
         """The rows at sorted ``indices`` (or a slice), as a new array."""
