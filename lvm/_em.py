@@ -72,14 +72,10 @@ class EMResult:
 
 
 def as_source(X):
-    """The :mod:`lvm._source` reader for ``X``: a dask array, a summary statistic, or an array."""
-    if is_dask_array(X):
-        return DaskSource(X)
+    """The :mod:`lvm._source` reader for ``X``: ``X`` itself if it is one, else for a dask array or an array."""
     if isinstance(X, (ArraySource, DaskSource, SummarySource)):
         return X
-    if hasattr(X, "shape") and np.ndim(X) == 2:
-        return ArraySource(X)
-    return SummarySource(X)
+    return DaskSource(X) if is_dask_array(X) else ArraySource(X)
 
 
 def _portable(model):

@@ -59,7 +59,7 @@ def reduce_chunks(function, starts):
 
 
 class _Rows:
-    """What every source of rows has: its size, and reductions remembered by name."""
+    """What every source of rows has: reductions remembered by name."""
 
     def remember(self, name, function, rows=None):
         """``reduce(function, rows)``, computed once per source and name, then recalled.
@@ -72,6 +72,10 @@ class _Rows:
         if name not in memory:
             memory[name] = self.reduce(function, rows=rows)
         return memory[name]
+
+    def note(self, name, value):
+        """Remember ``value`` as the result of the pass called ``name`` (made as part of another)."""
+        self.__dict__.setdefault("_memory", {})[name] = value
 
 
 class ArraySource(_Rows):
@@ -146,8 +150,8 @@ class DaskSource(_Rows):
         return total
 
     def take(self, indices):
-        """The rows at sorted ``indices``, gathered into a numpy array."""
-        return np.asarray(self.X[np.asarray(indices)].compute())
+        """The rows at sorted ``indices`` (or a slice), gathered into a numpy array."""
+        return np.asarray(self.X[indices].compute())
 
 
 def _reduce_block(block, function, rows):
@@ -184,6 +188,7 @@ def map_rows(function, X, width, dtype=np.float64):
     function : callable
         ``function(block) -> ndarray`` with one output row per input row.
     X : dask.array.Array of shape (n_samples, n_features)
+        Columns in one chunk (as :func:`lvm._validation.check_dask_data` leaves them).
     width : int or None
         Columns of the output, or None for one value per row.
     dtype : numpy dtype
@@ -193,7 +198,6 @@ def map_rows(function, X, width, dtype=np.float64):
     -------
     dask.array.Array of shape (n_samples, width) or (n_samples,)
     """
-    X = X.rechunk({1: -1}) if X.numblocks[1] > 1 else X
     if width is None:
         return X.map_blocks(function, dtype=dtype, drop_axis=1, chunks=(X.chunks[0],))
     return X.map_blocks(function, dtype=dtype, chunks=(X.chunks[0], (width,)))

@@ -84,10 +84,6 @@ class ScatterStats:
 
     __add__ = merge
 
-    @property
-    def loglik(self):
-        return 0.0
-
 
 def scatter_stats(X, sums=None):
     """Count, mean and scatter of the rows of ``X``, without a centred copy of ``X``.
@@ -191,10 +187,6 @@ class ColumnStats:
         return ColumnStats(self.n_samples + other.n_samples, count, mean, m2, np.fmin(self.minimum, other.minimum),
                            np.fmax(self.maximum, other.maximum), self.n_missing + other.n_missing,
                            self.n_infinite + other.n_infinite)
-
-    @property
-    def loglik(self):
-        return 0.0
 
     def variance(self):
         """Per-column variance of the observed entries (divisor: their count)."""

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from ._source import ArraySource, DaskSource, chunk_rows, is_dask_array
-from ._stats import ColumnStats, ScatterStats, Stats, column_stats, scatter_stats
+from ._source import ArraySource, DaskSource, is_dask_array
+from ._stats import ColumnStats, ScatterStats, Stats, column_stats, observed_columns, scatter_stats
 
 # Squaring values beyond this overflows float64 once summed over many rows;
 # below its reciprocal the squares underflow to zero.
@@ -417,16 +417,14 @@ def read_data(estimator, X, *, allow_nan=False, columns=True, scatter=False, min
         source = DaskSource(X)
         summary = source.reduce(functools.partial(_first_pass, scatter=scatter))
         check_column_stats(summary.columns, allow_nan=allow_nan, name=name)
-        source._memory = {"columns": summary.columns}
+        source.note("columns", summary.columns)
         complete = summary.columns.n_missing == 0
         return Data(source, summary.columns, summary.scatter if complete else None)
     X, sums = check_data(estimator, X, reset=True, allow_nan=allow_nan, min_samples=min_samples, name=name,
                          return_sums=True)
     source = ArraySource(X)
-    stats = source.reduce(column_stats, rows=chunk_rows(X.shape[1])) if columns or not np.isfinite(sums).all() \
-        else None
+    stats = observed_columns(source) if columns or not np.isfinite(sums).all() else None
     if stats is not None:
         check_column_stats(stats, allow_nan=allow_nan, name=name)
-        source._memory = {"columns": stats}
     complete = stats is None or stats.n_missing == 0
     return Data(source, stats, scatter_stats(X, sums) if scatter and complete else None)

@@ -179,10 +179,10 @@ def test_gaussian_mixture_start_on_a_sample_is_the_same_for_numpy_and_dask(seed,
     monkeypatch.setattr(gaussian, "_INIT_SAMPLE_ROWS", 500)
     X = _data(seed)
     for init in ("kmeans++", "kmeans", "random"):
-        model = lambda: lvm.GaussianMixture(3, init=init, max_iter=0, random_state=seed)  # noqa: E731
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            _assert_same_fit(model().fit(_as_dask(X)), model().fit(X))
+            _assert_same_fit(lvm.GaussianMixture(3, init=init, max_iter=0, random_state=seed).fit(_as_dask(X)),
+                             lvm.GaussianMixture(3, init=init, max_iter=0, random_state=seed).fit(X))
 
 
 def test_no_function_is_defined_inside_an_em_model_fit():

@@ -323,7 +323,6 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
             result = _fitting.fit_ml_quasi_newton(R, k, tol=self.tol, max_iter=self.max_iter)
         else:
             # EM reads the data only through their correlation matrix, a summary of n rows.
-            self._em_factors = k
             run = self._fit_em(SummarySource(ScatterStats(n, np.zeros(len(R)), R * n)), check_random_state(0))
             psi = run.params["uniquenesses"]
             # Rotate EM's loadings to the ML identification (L^T Psi^-1 L diagonal).
@@ -379,7 +378,7 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
 
     def _fit_missing(self, source):
         n, p = source.n_samples, source.n_features
-        self._em_factors = self._check_k(p, n)
+        self._check_k(p, n)
         run = self._fit_em(source, check_random_state(0))
         params = run.params
         # Standardise by the model-implied variances, the FIML analogue of the sample ones.
@@ -415,7 +414,7 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
 
     # ------------------------------------------------------- EM contract
     def _init_params(self, source, rng):
-        k = self._em_factors
+        k = self.n_factors
         if isinstance(source, SummarySource):
             R = source.summary.covariance()
             start = _fitting.ml_start(R, k)

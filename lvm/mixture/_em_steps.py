@@ -62,8 +62,11 @@ class MixtureStats(Stats):
 
 
 def resp_stats(X, resp, structure, loglik=0.0):
-    """:class:`MixtureStats` of complete, centred rows ``X`` with responsibilities ``resp``."""
-    second = None if structure.constant_second else structure.second_moment(X, resp)
+    """:class:`MixtureStats` of complete, centred rows ``X`` with responsibilities ``resp``.
+
+    ``structure=None`` leaves out the second moment (k-means needs counts and sums only).
+    """
+    second = None if structure is None or structure.constant_second else structure.second_moment(X, resp)
     return MixtureStats(len(X), loglik, resp.sum(axis=0), resp.T @ X, second)
 
 

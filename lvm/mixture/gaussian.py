@@ -7,7 +7,6 @@ from collections import namedtuple
 
 import numpy as np
 import pandas as pd
-from scipy import linalg
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.cluster import kmeans_plusplus
 from sklearn.utils import check_random_state
@@ -15,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._base import LatentModel, rowwise
 from .._em import EMMixin
-from .._source import ArraySource, chunk_rows
+from .._source import chunk_rows
 from .._stats import observed_columns
 from .._summary import Summary
 from .._validation import (
@@ -247,14 +246,11 @@ class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
     def _e_step(self, chunk, params):
         structure = self._structure
         centred = chunk - params["center"]
-        if self.missing != "em":
+        incomplete = np.isnan(centred).any(axis=1) if self.missing == "em" else None
+        if incomplete is None or not incomplete.any():
             return _em_steps.e_step(centred, params, structure)
-        observed = ~np.isnan(centred)
-        incomplete = ~observed.all(axis=1)
-        if not incomplete.any():
-            return _em_steps.e_step(centred, params, structure)
-        stats = _em_steps.e_step_missing(np.where(observed[incomplete], centred[incomplete], 0.0),
-                                         observed[incomplete], params, structure)
+        rows = centred[incomplete]
+        stats = _em_steps.e_step_missing(np.nan_to_num(rows, nan=0.0), ~np.isnan(rows), params, structure)
         if incomplete.all():
             return stats
         return _em_steps.e_step(centred[~incomplete], params, structure) + stats
@@ -284,7 +280,7 @@ class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
         else:
             centres = kmeans_plusplus(sample, k, random_state=rng)[0]
             if self.init == "kmeans":
-                centres = _lloyd(source, centres, center)
+                centres = _lloyd(source, centres, center, self._em_chunk_rows(p))
         stats = source.reduce(functools.partial(_nearest_stats, centres=centres, center=center, structure=structure),
                               rows=self._em_chunk_rows(p))
         previous = {"means": np.zeros((k, p)), "covariances": structure.unit(k, p)}
@@ -573,7 +569,7 @@ def _init_sample(source, rng, center):
     """
     n = source.n_samples
     if n <= _INIT_SAMPLE_ROWS:
-        rows = source.take(slice(None)) if isinstance(source, ArraySource) else source.take(np.arange(n))
+        rows = source.take(slice(None))
     else:
         rows = source.take(np.unique(rng.randint(0, n, size=_INIT_SAMPLE_ROWS)))
     rows -= center
@@ -585,8 +581,11 @@ def _nearest(data, centres):
     return np.argmin(distances, axis=1)
 
 
-def _nearest_stats(chunk, centres, center, structure):
-    """Statistics of a hard assignment of each centred row (NaN as 0) to its nearest centre."""
+def _nearest_stats(chunk, centres, center, structure=None):
+    """Statistics of a hard assignment of each centred row (NaN as 0) to its nearest centre.
+
+    With a covariance ``structure``, the second moment it needs too; without, counts and sums.
+    """
     centred = chunk - center
     observed = ~np.isnan(centred)
     data = np.where(observed, centred, 0.0)
@@ -595,27 +594,17 @@ def _nearest_stats(chunk, centres, center, structure):
     resp[np.arange(len(data)), _nearest(data, centres)] = 1.0
     stats = _em_steps.resp_stats(data, resp, structure)
     incomplete = ~observed.all(axis=1)
-    if structure.constant_second and incomplete.any():
+    if structure is not None and structure.constant_second and incomplete.any():
         # The complete rows' scatter is the M-step's constant; these rows add theirs.
         stats.second = data[incomplete].T @ data[incomplete]
     return stats
 
 
-def _centroid_sums(chunk, centres, center):
-    centred = chunk - center
-    data = np.where(np.isnan(centred), 0.0, centred)
-    labels = _nearest(data, centres)
-    k = len(centres)
-    return _em_steps.MixtureStats(len(data), 0.0, np.bincount(labels, minlength=k).astype(np.float64),
-                                  np.array([data[labels == j].sum(axis=0) for j in range(k)]))
-
-
-def _lloyd(source, centres, center):
-    """Lloyd's k-means iterations from ``centres``, one chunked pass over the rows each."""
+def _lloyd(source, centres, center, rows):
+    """Lloyd's k-means iterations from ``centres``, one chunked pass (of ``rows`` per chunk) over the rows each."""
     scale = np.sqrt(observed_columns(source).variance().sum())
     for _ in range(_LLOYD_MAX_ITER):
-        stats = source.reduce(functools.partial(_centroid_sums, centres=centres, center=center),
-                              rows=chunk_rows(source.n_features, 8 * source.n_features * (len(centres) + 1)))
+        stats = source.reduce(functools.partial(_nearest_stats, centres=centres, center=center), rows=rows)
         moved = centres.copy()
         filled = stats.nk > 0
         moved[filled] = stats.sums[filled] / stats.nk[filled, None]
