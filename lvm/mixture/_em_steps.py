@@ -7,6 +7,7 @@ chunks, so the responsibilities of all rows never exist at once and each
 chunk's products stay in cache.
 """
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,25 @@ _CHUNK_BYTES = 8 * 2**20
 def chunk_rows(k, p):
     """Rows per chunk for ``k`` components and ``p`` features."""
     return max(256, _CHUNK_BYTES // (8 * max(k, 1) * max(p, 1)))
+
+
+_buffers = threading.local()
+
+
+def centred(chunk, center):
+    """``chunk - center`` written into a buffer kept by the calling thread.
+
+    Every E-step centres every chunk (the second-moment M-step loses digits
+    on uncentred data); a fresh array per chunk and iteration would cost an
+    allocation and its page faults each time. The result is overwritten by the
+    thread's next call, so callers keep nothing that refers to it.
+    """
+    buffer = getattr(_buffers, "array", None)
+    if buffer is None or buffer.shape[0] < len(chunk) or buffer.shape[1] != chunk.shape[1]:
+        buffer = _buffers.array = np.empty(chunk.shape)
+    out = buffer[: len(chunk)]
+    np.subtract(chunk, center, out=out)
+    return out
 
 
 def _logsumexp_rows(a):

@@ -245,7 +245,7 @@ class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
     # ------------------------------------------------------- EM contract
     def _e_step(self, chunk, params):
         structure = self._structure
-        centred = chunk - params["center"]
+        centred = _em_steps.centred(chunk, params["center"])
         incomplete = np.isnan(centred).any(axis=1) if self.missing == "em" else None
         if incomplete is None or not incomplete.any():
             return _em_steps.e_step(centred, params, structure)
