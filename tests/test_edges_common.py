@@ -130,3 +130,68 @@ def test_fits_in_two_threads_leave_blas_as_they_found_it():
         assert not errors
         assert after == before
         assert lvm.GaussianMixture(3, random_state=0).fit(X).score(X) == reference
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("bad", ["inf", "nan"])
+def test_every_data_method_refuses_non_finite_input_with_its_own_message(cls, bad):
+    model, X = _fitted(cls)
+    broken = X.copy()
+    broken[3, 1] = np.inf if bad == "inf" else np.nan
+    message = "contains infinity" if bad == "inf" else "contains NaN"
+    for name in DATA_METHODS:
+        method = getattr(model, name, None)
+        if method is not None:
+            with pytest.raises(ValueError, match=message):
+                method(broken)
+
+
+def _equivariance_cases():
+    # reg_covar is a variance in the data's units, so it is scaled with them.
+    cases = [
+        ("PCA", lambda scale: lvm.PCA(2)),
+        ("PPCA", lambda scale: lvm.PPCA(2)),
+        ("FA", lambda scale: lvm.FactorAnalysis(2)),
+        ("PPCA-missing", lambda scale: lvm.PPCA(2, missing="em")),
+        ("FA-missing", lambda scale: lvm.FactorAnalysis(2, missing="em")),
+    ]
+    for kind in ("full", "tied", "diag", "spherical"):
+        for missing in ("error", "em"):
+            cases.append((
+                f"GMM-{kind}" + ("-missing" if missing == "em" else ""),
+                lambda scale, kind=kind, missing=missing: lvm.GaussianMixture(
+                    2, covariance_type=kind, missing=missing, reg_covar=1e-6 * scale**2, random_state=0),
+            ))
+    return cases
+
+
+def _equivariance_data(name):
+    rng = np.random.default_rng(7)
+    X = _factor_data(300, p=6, seed=8)
+    if name.startswith("GMM"):
+        X[:150] += 6.0
+    if "missing" in name:
+        X[rng.random(X.shape) < 0.05] = np.nan
+    return X
+
+
+@pytest.mark.parametrize("case", _equivariance_cases(), ids=lambda c: c[0])
+@pytest.mark.parametrize("scale, shift", [(1.0, 1e8), (1e6, 0.0), (1e-6, 0.0), (1e-6, 1e3)])
+def test_fits_are_equivariant_under_shift_and_scale(case, scale, shift):
+    # Units and origin are the user's choice: a fit to a*X + b is the fit to
+    # X carried over, and its log-likelihood differs by -log a per observed
+    # entry only (the density of a row is over its observed entries).
+    import warnings
+
+    name, make = case
+    X = _equivariance_data(name)
+    Y = X * scale + shift
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        base = make(1.0).fit(X)
+        moved = make(scale).fit(Y)
+    observed_per_row = np.isfinite(X).sum(axis=1).mean()
+    expected = base.score(X) - observed_per_row * np.log(scale)
+    assert moved.score(Y) == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    if hasattr(base, "predict"):
+        assert np.array_equal(base.predict(X), moved.predict(Y))
