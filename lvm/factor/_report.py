@@ -16,7 +16,7 @@ def build_summary(model, cut=None, digits=2):
     """Summary tables of a fitted :class:`~lvm.FactorAnalysis`."""
     loadings = model.loadings_array()
     names = model._names()
-    factors = model._factor_names()
+    factors = model._latent_names()
     table = pd.DataFrame(np.round(loadings, digits), index=names, columns=factors)
     if cut is not None:
         table = table.mask(np.abs(loadings) < cut).astype(object).where(lambda t: t.notna(), "")
@@ -42,4 +42,4 @@ def build_summary(model, cut=None, digits=2):
     notes = []
     if model.heywood_:
         notes.append(f"Heywood case: uniqueness at the floor for {', '.join(model.heywood_)}.")
-    return Summary(f"Factor analysis with {model.n_factors} factor(s)", info, tables, notes)
+    return Summary(f"Factor analysis with {model.n_components} factor(s)", info, tables, notes)
