@@ -1,0 +1,192 @@
+"""Factor analysis as users meet it: missing-data options, identification, the likelihood of a
+published matrix, the shared latent-dimension name, constant columns, convergence reports,
+latent names and the printed report."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+
+import lvm
+from lvm.exceptions import ConvergenceWarning
+
+
+def factor_data(rng, n, p, k):
+    """Rows from a k-factor model with simple structure, on unequal scales and means."""
+    W = np.zeros((p, k))
+    W[np.arange(p), np.arange(p) % k] = rng.uniform(0.6, 0.9, size=p)
+    psi = rng.uniform(0.2, 0.6, size=p)
+    standardised = rng.standard_normal((n, k)) @ W.T + rng.standard_normal((n, p)) * np.sqrt(psi)
+    return standardised * rng.uniform(0.5, 5.0, size=p) + 10 * rng.normal(size=p)
+
+
+def with_holes(rng, X, fraction=0.1):
+    return np.where(rng.random(X.shape) < fraction, np.nan, X)
+
+
+def assert_same_loadings(A, B, atol):
+    """Equal loadings up to the sign of each factor."""
+    signs = np.sign(np.sum(A * B, axis=0))
+    np.testing.assert_allclose(A * signs, B, atol=atol)
+
+
+# ---------------------------------------------------------------- missing data and the method
+@pytest.mark.parametrize("method", ["minres", "principal", "ml"])
+def test_pairwise_option_fits_the_method_to_pairwise_complete_correlations(method):
+    # The reference matrix is pandas' pairwise-complete correlation (psych's use="pairwise").
+    rng = np.random.default_rng(0)
+    X = with_holes(rng, factor_data(rng, 400, 7, 2))
+    fa = lvm.FactorAnalysis(2, method=method, missing="pairwise", tol=1e-12).fit(X)
+    R = pd.DataFrame(X).corr(min_periods=2).to_numpy()
+    reference = lvm.FactorAnalysis(2, method=method, tol=1e-12).fit_covariance(R, len(X))
+    assert_same_loadings(fa.loadings_array(), reference.loadings_array(), atol=1e-4)
+    assert fa.correlation_source_ == "pairwise"
+    np.testing.assert_allclose(fa.fit_statistics_["chi2"], reference.fit_statistics_["chi2"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["minres", "principal"])
+def test_em_option_fits_least_squares_methods_to_the_em_covariance(method):
+    # The EM (full-information ML) estimate of the unrestricted covariance comes from
+    # lvm's one-component Gaussian mixture with missing='em' and no covariance floor,
+    # a separate implementation of the same estimator.
+    rng = np.random.default_rng(1)
+    X = with_holes(rng, factor_data(rng, 300, 6, 2))
+    fa = lvm.FactorAnalysis(2, method=method, missing="em", tol=1e-12).fit(X)
+    gmm = lvm.GaussianMixture(1, covariance_type="full", missing="em", reg_covar=0.0, tol=1e-13,
+                              max_iter=1000).fit(X)
+    reference = lvm.FactorAnalysis(2, method=method, tol=1e-12).fit_covariance(gmm.covariances_[0], len(X))
+    assert_same_loadings(fa.loadings_array(), reference.loadings_array(), atol=1e-4)
+    np.testing.assert_allclose(fa.mean_, gmm.means_[0], atol=1e-6)
+    assert fa.correlation_source_ == "em"
+
+
+@pytest.mark.parametrize("missing", ["em", "pairwise"])
+def test_least_squares_methods_with_missing_data_are_not_the_ml_fit(missing):
+    rng = np.random.default_rng(2)
+    X = with_holes(rng, factor_data(rng, 300, 6, 2), fraction=0.15)
+    ml = lvm.FactorAnalysis(2, missing="em").fit(X)
+    minres = lvm.FactorAnalysis(2, method="minres", missing=missing).fit(X)
+    assert np.abs(np.abs(minres.loadings_array()) - np.abs(ml.loadings_array())).max() > 1e-3
+    assert list(minres.get_feature_names_out()) == ["MR1", "MR2"]
+    # The likelihood reported is that of the observed entries under the fitted model.
+    assert minres.log_likelihood_ == pytest.approx(minres.score_samples(X).sum(), rel=1e-12)
+    assert minres.log_likelihood_ < ml.log_likelihood_
+    text = str(minres.summary())
+    assert {"em": "EM estimate", "pairwise": "pairwise-complete"}[missing] in text
+
+
+# ---------------------------------------------------------------- identification
+def _dof(p, k):
+    """factanal's degrees of freedom, 0.5 * ((p - k)^2 - p - k)."""
+    return 0.5 * ((p - k) ** 2 - p - k)
+
+
+def test_too_many_factors_are_refused_naming_the_largest_allowed():
+    X = factor_data(np.random.default_rng(3), 300, 9, 3)
+    largest = max(k for k in range(1, 9) if _dof(9, k) >= 0)
+    assert largest == 5
+    with pytest.raises(ValueError, match=r"n_components=6 factors are too many for 9 variables.*"
+                                         r"-3 degrees of freedom.*largest n_components for 9 variables is 5"):
+        lvm.FactorAnalysis(6).fit(X)
+    with pytest.raises(ValueError, match="too many"):
+        lvm.FactorAnalysis(6, method="minres").fit(X)
+
+
+def test_zero_degrees_of_freedom_warns_that_fit_statistics_are_undefined():
+    X = factor_data(np.random.default_rng(4), 300, 6, 3)
+    assert _dof(6, 3) == 0
+    with pytest.warns(UserWarning, match="0 degrees of freedom"):
+        fa = lvm.FactorAnalysis(3).fit(X)
+    assert fa.fit_statistics_["dof"] == 0
+
+
+# ---------------------------------------------------------------- likelihood of a published matrix
+def test_fit_covariance_gives_the_log_likelihood_of_data_with_that_covariance():
+    S, n_obs = lvm.datasets.load_matrix("ability_cov")
+    S = np.asarray(S, dtype=np.float64)
+    # Rows whose sample covariance (divisor n - 1) is exactly S.
+    Z = np.random.default_rng(5).standard_normal((n_obs, len(S)))
+    Z -= Z.mean(axis=0)
+    Z = Z @ np.linalg.inv(np.linalg.cholesky(np.cov(Z, rowvar=False))).T
+    X = Z @ np.linalg.cholesky(S).T + 3.0
+    np.testing.assert_allclose(np.cov(X, rowvar=False), S, rtol=1e-12)
+    from_matrix = lvm.FactorAnalysis(2).fit_covariance(S, n_obs)
+    from_data = lvm.FactorAnalysis(2).fit(X)
+    assert np.isfinite(from_matrix.log_likelihood_)
+    assert from_matrix.log_likelihood_ == pytest.approx(from_data.log_likelihood_, rel=1e-10)
+    np.testing.assert_allclose(from_matrix.components_, from_data.components_, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(from_matrix.noise_variance_, from_data.noise_variance_, rtol=1e-6)
+
+
+# ---------------------------------------------------------------- one name for the latent dimension
+def test_n_components_is_the_latent_dimension_of_every_model():
+    assert lvm.FactorAnalysis(4).n_components == 4
+    assert "n_factors" not in lvm.FactorAnalysis().get_params()
+
+
+def test_grid_search_over_models_and_n_components_on_digits():
+    X, y = lvm.datasets.load_digits(return_X_y=True)
+    X, y = np.asarray(X, dtype=np.float64)[:450], np.asarray(y)[:450]
+    X = X[:, X.std(axis=0) > 0]  # a pixel constant within one fold is left out of that fold's FA
+    pipe = Pipeline([("lat", lvm.PCA()), ("clf", LogisticRegression(max_iter=2000))])
+    grid = {"lat": [lvm.PCA(), lvm.PPCA(), lvm.FactorAnalysis()], "lat__n_components": [2, 5]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lvm.exceptions.HeywoodCaseWarning)
+        search = GridSearchCV(pipe, grid, cv=3, error_score="raise").fit(X, y)
+    scores = search.cv_results_["mean_test_score"]
+    assert len(scores) == 6 and np.all(np.isfinite(scores))
+    dims = [params["lat__n_components"] for params in search.cv_results_["params"]]
+    assert sorted(dims) == [2, 2, 2, 5, 5, 5]
+
+
+# ---------------------------------------------------------------- constant columns
+def test_constant_columns_are_left_out_and_the_rest_is_the_fit_without_them():
+    X, _ = lvm.datasets.load_digits(return_X_y=True)
+    X = np.asarray(X, dtype=np.float64)
+    constant = np.flatnonzero(X.std(axis=0) == 0)
+    assert constant.size == 3
+    with pytest.warns(UserWarning, match=r"column\(s\) \['x0', 'x32', 'x39'\] are constant"):
+        fa = lvm.FactorAnalysis(10).fit(X)
+    varying = np.setdiff1d(np.arange(X.shape[1]), constant)
+    alone = lvm.FactorAnalysis(10).fit(X[:, varying])
+    assert fa.log_likelihood_ == pytest.approx(alone.log_likelihood_, rel=1e-12)
+    np.testing.assert_allclose(fa.loadings_array()[varying], alone.loadings_array(), atol=1e-12)
+    assert np.all(fa.loadings_array()[constant] == 0) and np.all(fa.uniquenesses_[constant] == 0)
+    assert fa.fit_statistics_ == alone.fit_statistics_
+    np.testing.assert_allclose(fa.score_samples(X), alone.score_samples(X[:, varying]), rtol=1e-12)
+    np.testing.assert_allclose(fa.transform(X), alone.transform(X[:, varying]), rtol=1e-10, atol=1e-12)
+    assert fa.n_parameters_ == alone.n_parameters_
+
+
+# ---------------------------------------------------------------- convergence reports
+@pytest.mark.parametrize("kwargs", [{"method": "ml"}, {"method": "ml", "solver": "em"}, {"method": "minres"},
+                                    {"method": "principal"}])
+def test_every_solver_warns_when_it_stops_at_max_iter(kwargs):
+    X = lvm.datasets.load_holzinger_swineford(tests_only=True)
+    with pytest.warns(ConvergenceWarning, match="max_iter|iterations"):
+        fa = lvm.FactorAnalysis(3, max_iter=2, **kwargs).fit(X)
+    assert not fa.converged_ and fa.n_iter_ == 2
+
+
+@pytest.mark.parametrize("kwargs", [{"method": "ml"}, {"method": "ml", "solver": "em"}, {"method": "minres"},
+                                    {"method": "principal"}])
+def test_history_holds_the_objective_after_every_iteration(kwargs):
+    X = lvm.datasets.load_holzinger_swineford(tests_only=True)
+    fa = lvm.FactorAnalysis(3, **kwargs).fit(X)
+    history = fa.history_
+    assert history.shape == (fa.n_iter_ + 1,) and fa.n_iter_ > 1
+    if kwargs["method"] == "ml":
+        # Mean log-likelihood per sample, increasing, ending at the fitted one.
+        assert np.diff(history).min() >= -1e-12
+        assert history[-1] == pytest.approx(fa.log_likelihood_ / fa.n_samples_, rel=1e-10)
+    else:
+        # Least-squares discrepancy, falling, ending at half the squared off-diagonal residuals.
+        L = fa.loadings_array()
+        residual = fa.correlation_ - L @ np.asarray(fa.factor_correlation_) @ L.T
+        np.fill_diagonal(residual, 0.0)
+        assert np.diff(history).max() <= 1e-12
+        assert history[-1] == pytest.approx(0.5 * np.sum(residual**2), rel=1e-6)
