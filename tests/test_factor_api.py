@@ -190,3 +190,86 @@ def test_history_holds_the_objective_after_every_iteration(kwargs):
         np.fill_diagonal(residual, 0.0)
         assert np.diff(history).max() <= 1e-12
         assert history[-1] == pytest.approx(0.5 * np.sum(residual**2), rel=1e-6)
+
+
+# ---------------------------------------------------------------- latent names
+@pytest.mark.parametrize("names, expected", [(None, ["PA1", "PA2", "PA3"]),
+                                             (["visual", "verbal", "speed"], ["visual", "verbal", "speed"])])
+def test_latent_names_are_the_same_in_every_view(names, expected):
+    X = lvm.datasets.load_holzinger_swineford(tests_only=True)
+    fa = lvm.FactorAnalysis(3, method="principal", rotation="promax", latent_names=names).fit(X)
+    assert list(fa.get_feature_names_out()) == expected
+    assert list(fa.loadings_.columns) == expected
+    report = fa.summary()
+    assert list(report["loadings"].columns[:3]) == expected
+    assert list(report["variance"].columns) == expected
+    assert list(report["factor correlations"].index) == expected
+    assert list(report["factor correlations"].columns) == expected
+    scores = fa.set_output(transform="pandas").transform(X)
+    assert list(scores.columns) == expected
+    pipe = Pipeline([("fa", lvm.FactorAnalysis(3, latent_names=names))]).fit(X)
+    default = ["ML1", "ML2", "ML3"] if names is None else expected
+    assert list(pipe.get_feature_names_out()) == default
+
+
+def test_latent_names_must_match_the_number_of_factors():
+    X = lvm.datasets.load_holzinger_swineford(tests_only=True)
+    with pytest.raises(ValueError, match=r"latent_names=\['a', 'b'\] must be 3 distinct names"):
+        lvm.FactorAnalysis(3, latent_names=["a", "b"]).fit(X)
+    with pytest.raises(ValueError, match="distinct"):
+        lvm.FactorAnalysis(2, latent_names=["a", "a"]).fit(X)
+
+
+# ---------------------------------------------------------------- random_state and verbose
+def test_random_state_and_verbose_are_accepted_and_the_fit_is_deterministic(capsys):
+    X = lvm.datasets.load_holzinger_swineford(tests_only=True)
+    first = lvm.FactorAnalysis(3, solver="em", random_state=0, verbose=True).fit(X)
+    second = lvm.FactorAnalysis(3, solver="em", random_state=np.random.RandomState(7), verbose=0).fit(X)
+    np.testing.assert_array_equal(first.loadings_array(), second.loadings_array())
+    with pytest.raises(ValueError, match="random_state='seed' is invalid"):
+        lvm.FactorAnalysis(random_state="seed").fit(X)
+    with pytest.raises(ValueError, match="verbose=-1 is invalid"):
+        lvm.FactorAnalysis(verbose=-1).fit(X)
+
+
+# ---------------------------------------------------------------- the printed report
+def test_summary_prints_like_factanal():
+    X = lvm.datasets.load_holzinger_swineford(tests_only=True)
+    fa = lvm.FactorAnalysis(3, rotation="promax").fit(X)
+    L = fa.loadings_array()
+    # x3 loads -0.0016 on the third factor: rounded to two decimals it is zero, never "-0.00".
+    assert -0.005 < L[2, 2] < 0
+    full = fa.summary(cut=None)["loadings"]
+    assert full.iloc[2, 2] == "0.00"
+    assert "-0.00" not in str(fa.summary(cut=None)) and "-0.0 " not in str(fa.summary(cut=None))
+    shown = fa.summary()["loadings"]
+    for (i, j), value in np.ndenumerate(L):
+        cell = shown.iloc[i, j]
+        if abs(value) < 0.1:
+            assert cell == ""
+        else:
+            assert cell == f"{value:.2f}"
+    assert fa.summary(cut=0.3, digits=3)["loadings"].iloc[3, 0] == f"{L[3, 0]:.3f}"
+    widths = {len(cell) for cell in shown.to_numpy()[:, :3].ravel() if cell}
+    assert widths <= {4, 5}  # "0.62" or "-0.12": every number has two decimals
+
+
+def test_zero_degrees_of_freedom_report_says_undefined():
+    X = factor_data(np.random.default_rng(4), 300, 6, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fa = lvm.FactorAnalysis(3).fit(X)
+    assert "undefined (0 degrees of freedom)" in str(fa.summary())
+
+
+# ---------------------------------------------------------------- eigenvalues and the scree plot
+def test_eigenvalues_are_those_of_the_correlation_matrix_and_scree_draws_them():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    X = lvm.datasets.load_holzinger_swineford(tests_only=True)
+    fa = lvm.FactorAnalysis(3).fit(X)
+    expected = np.sort(np.linalg.eigvalsh(np.corrcoef(np.asarray(X, dtype=np.float64), rowvar=False)))[::-1]
+    np.testing.assert_allclose(fa.eigenvalues_, expected, rtol=1e-10)
+    ax = lvm.plot.scree(fa)
+    heights = [patch.get_height() for patch in ax.patches]
+    np.testing.assert_allclose(heights, expected / expected.sum(), rtol=1e-10)

@@ -8,6 +8,7 @@ factors and no density, so it is left out of every computation here.
 
 import numpy as np
 from scipy import linalg
+from sklearn.base import TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -17,8 +18,12 @@ from .._validation import check_data
 from .scores import bartlett_weights, regression_weights
 
 
-class FactorInferenceMixin:
-    """``transform``, ``posterior``, ``score_samples``, ``sample`` and friends of a fitted factor model."""
+class FactorInferenceMixin(TransformerMixin):
+    """``transform``, ``posterior``, ``score_samples``, ``sample`` and friends of a fitted factor model.
+
+    A :class:`~sklearn.base.TransformerMixin` itself, so that scikit-learn's
+    ``set_output`` wraps the ``transform`` defined here.
+    """
 
     def _varying(self):
         """Mask of the variables the model describes: those with a positive fitted noise variance."""

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import linalg
-from sklearn.base import TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -70,7 +69,7 @@ class _Estimate:
     varying: np.ndarray = None  # (p,) bool; None: every column
 
 
-class FactorAnalysis(FactorInferenceMixin, EMMixin, StreamingMixin, TransformerMixin, LatentModel):
+class FactorAnalysis(FactorInferenceMixin, EMMixin, StreamingMixin, LatentModel):
     """Exploratory factor analysis, as R's ``factanal`` and ``psych::fa`` fit it.
 
     The common factor model (Spearman 1904; Thurstone 1947; Lawley & Maxwell 1971):
