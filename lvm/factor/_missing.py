@@ -11,6 +11,10 @@ Three ways to let rows with missing entries into a factor analysis:
 * ``missing="em"`` with ML: the factor model itself fitted by EM to the
   observed entries (full-information ML of the factor model), whose result is
   put on the correlation scale by :func:`fiml_standardised`.
+
+:class:`FactorEMMixin` holds the estimator's side of these fits and its
+contract with the EM driver (:mod:`lvm._em`), which also serves
+``solver="em"`` on complete data.
 """
 
 import functools
@@ -19,11 +23,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg
 from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
 
-from .._em import fit_em
+from .. import _lowrank
+from .._em import as_source, fit_em
 from .._linalg import floor_eigenvalues
-from .._source import chunk_rows
-from .._stats import Stats, observed_columns, pairwise_stats
+from .._source import SummarySource, chunk_rows
+from .._stats import ScatterStats, Stats, SummaryLoglik, observed_columns, pairwise_stats
+from . import _fitting
+from ._estimate import Estimate
 from ._input import covariance_to_correlation
 
 _LOG_2PI = np.log(2.0 * np.pi)
@@ -216,3 +224,91 @@ def fiml_standardised(mean, loadings, noise_variance):
     scaled = standardised / np.sqrt(psi)[:, None]
     _, _, vt = linalg.svd(scaled, full_matrices=False)
     return standardised @ vt.T, psi, sd
+
+
+def _observed_loglik(X, mean, loadings, noise):
+    """Summed log-density of the observed entries of rows ``X`` under ``N(mean, W W^T + Psi)``."""
+    varying = noise > 0
+    X = X[:, varying]
+    observed = ~np.isnan(X)
+    centered = np.where(observed, X - mean[varying], 0.0)
+    return float(_lowrank.masked_posterior(centered, observed, loadings[varying], noise[varying])[2].sum())
+
+
+class FactorEMMixin:
+    """The factor model's fits by EM (complete data through their correlation, or rows with NaN).
+
+    Keeps the contract of :mod:`lvm._em`: ``_init_params``, ``_e_step`` and
+    ``_m_step`` for two kinds of source, a :class:`~lvm._source.SummarySource`
+    of the correlation matrix (Rubin & Thayer 1982) and rows with missing
+    entries (the low-rank Gaussian of :mod:`lvm._lowrank`).
+    """
+
+    def _run_em(self, X):
+        """The EM driver on ``X`` with the estimator's settings; fitted attributes are left to the caller."""
+        return fit_em(self, as_source(X), rng=check_random_state(self.random_state), tol=self.tol,
+                      max_iter=self.max_iter, callback=self.callback, verbose=self.verbose,
+                      name=type(self).__name__)
+
+    def _fit_missing(self, source):
+        n, p = source.n_samples, source.n_features
+        names = self._names()
+        columns = observed_columns(source)
+        constant = np.flatnonzero(~(columns.variance() > 0))
+        if constant.size:
+            raise ValueError(f"FactorAnalysis: column(s) {[names[j] for j in constant]} are constant over their "
+                             "observed entries; their correlations are undefined. Drop them.")
+        if self.missing == "em" and self.method == "ml":
+            self._check_k(p, n)
+            run = self._run_em(source)
+            params = run.params
+            unrotated, psi, sd = fiml_standardised(params["mean"], params["loadings"], params["noise_variance"])
+            # The fit statistics describe the pairwise-complete correlations, as psych::fa does.
+            self._set_fitted(Estimate(pairwise_correlation(source, names), n, unrotated, psi, run.n_iter,
+                                      run.converged, mean=params["mean"], scale=sd, ml_scale=sd,
+                                      history=run.history, source="pairwise", loglik=run.loglik * n))
+            return
+        if self.missing == "pairwise":
+            sd = np.sqrt(columns.variance())
+            R, mean, source_name = pairwise_correlation(source, names), columns.mean, "pairwise"
+        else:
+            run = saturated_covariance(source, names, tol=self.tol, max_iter=self.max_iter)
+            sd = np.sqrt(np.diag(run.params["covariance"]))
+            R = covariance_to_correlation(run.params["covariance"], "the EM covariance estimate")
+            mean, source_name = run.params["mean"], "em"
+        self._fit_correlation(R, n, mean=mean, scale=sd * np.sqrt(n / (n - 1)), ml_scale=sd, source=source_name)
+        # These fits do not maximise the likelihood of the observed entries, but
+        # the fitted model still gives them one.
+        loadings = self.components_.T @ linalg.cholesky(np.asarray(self.factor_correlation_), lower=True)
+        self.log_likelihood_ = float(source.reduce(
+            functools.partial(_observed_loglik, mean=self.mean_, loadings=loadings, noise=self.noise_variance_),
+            rows=chunk_rows(p)))
+
+    def _init_params(self, source, rng):
+        k = self.n_components
+        if isinstance(source, SummarySource):
+            R = source.summary.covariance()
+            start = _fitting.ml_start(R, k)
+            return {"loadings": _fitting.ml_loadings(start, R, k), "uniquenesses": start}
+        # Missing entries: the ML fit of the pairwise-complete correlations, in the data's units.
+        start = _fitting.fit_ml_quasi_newton(pairwise_correlation(source, self._names()), k)
+        columns = observed_columns(source)
+        sd = np.sqrt(columns.variance())
+        return {"mean": columns.mean, "loadings": start["loadings"] * sd[:, None],
+                "noise_variance": start["uniquenesses"] * sd**2,
+                "noise_floor": _fitting.UNIQUENESS_FLOOR * sd**2}
+
+    def _e_step(self, chunk, params):
+        if isinstance(chunk, ScatterStats):
+            R = chunk.covariance()
+            loglik = _fitting.loglik_standardised(R, params["loadings"], params["uniquenesses"])
+            return SummaryLoglik(chunk.n_samples, chunk.n_samples * loglik, chunk)
+        return _lowrank.missing_e_step(chunk, params["mean"], params["loadings"], params["noise_variance"])
+
+    def _m_step(self, stats, params):
+        if isinstance(stats, SummaryLoglik):
+            loadings, psi = _fitting.em_step(stats.summary.covariance(), params["loadings"], params["uniquenesses"])
+            return {"loadings": loadings, "uniquenesses": psi}
+        mean, loadings, residual = _lowrank.missing_m_step(stats)
+        return {"mean": mean, "loadings": loadings, "noise_variance": np.maximum(residual, params["noise_floor"]),
+                "noise_floor": params["noise_floor"]}

@@ -1,28 +1,24 @@
 """Exploratory factor analysis: ML, minres and principal axis, rotations, scores, fit."""
 
-import functools
 import numbers
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import linalg
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .. import _lowrank
 from .._base import LatentModel, StreamingMixin
-from .._em import EMMixin
 from .._linalg import single_blas_thread
-from .._source import SummarySource, chunk_rows
-from .._stats import ScatterStats, SummaryLoglik, observed_columns
+from .._source import SummarySource
+from .._stats import ScatterStats
 from .._validation import BOOLEAN, CALLABLE, NONE, RANDOM_STATE, Interval, Options, _Kind, check_variance, read_data
 from ..exceptions import ConvergenceWarning, HeywoodCaseWarning
 from . import _fitting
+from ._estimate import Estimate, variance_table
 from ._inference import FactorInferenceMixin
 from ._input import covariance_to_correlation
-from ._missing import fiml_standardised, pairwise_correlation, saturated_covariance
+from ._missing import FactorEMMixin
 from ._report import build_summary
 from .fit import fit_statistics
 from .rotation import OBLIQUE, ORTHOGONAL, Rotation, rotate, sort_factors
@@ -34,9 +30,9 @@ _SINGLE_THREAD_MAX_P = 256
 # A uniqueness this close to the floor counts as having hit it.
 _FLOOR_RTOL = 1e-6
 
-# A column whose variance is this small relative to the largest one holds
-# no information a correlation could use (its spread is round-off).
-_CONSTANT_RTOL = 1e-24
+# A column whose standard deviation is this small relative to its mean varies
+# only in its last few digits: round-off of a constant, not data.
+_CONSTANT_RTOL = 1e-12
 
 _LOG_2PI = np.log(2.0 * np.pi)
 
@@ -46,30 +42,7 @@ _NAMES = _Kind("a list of str", lambda v: isinstance(v, (list, tuple, np.ndarray
                and all(isinstance(name, str) for name in v))
 
 
-@dataclass
-class _Estimate:
-    """One fit of the factor model to a correlation matrix, before rotation and labels.
-
-    Everything the fitted attributes are made of, for the variables the model
-    describes (``varying``; constant columns are added back as zeros).
-    """
-
-    correlation: np.ndarray  # (q, q) analysed: fit statistics, regression scores
-    n_samples: int
-    loadings: np.ndarray  # (q, k) unrotated, standardised
-    uniquenesses: np.ndarray  # (q,)
-    n_iter: int
-    converged: bool
-    mean: np.ndarray  # (p,)
-    scale: np.ndarray  # (q,) standard deviations used for scores (divisor n - 1)
-    ml_scale: np.ndarray  # (q,) standard deviations of the model's units (divisor n)
-    history: np.ndarray  # one value per iteration, see the ``history_`` attribute
-    source: str  # how ``correlation`` was obtained
-    loglik: float = None  # total; None: the Gaussian log-likelihood at ``correlation``
-    varying: np.ndarray = None  # (p,) bool; None: every column
-
-
-class FactorAnalysis(FactorInferenceMixin, EMMixin, StreamingMixin, LatentModel):
+class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, LatentModel):
     """Exploratory factor analysis, as R's ``factanal`` and ``psych::fa`` fit it.
 
     The common factor model (Spearman 1904; Thurstone 1947; Lawley & Maxwell 1971):
@@ -371,7 +344,7 @@ class FactorAnalysis(FactorInferenceMixin, EMMixin, StreamingMixin, LatentModel)
         n = stats.n_samples
         check_variance(np.trace(stats.scatter), X)
         variances = np.diag(stats.scatter) / n
-        varying = variances > _CONSTANT_RTOL * variances.max()
+        varying = (variances > 0) & (variances > (_CONSTANT_RTOL * stats.mean) ** 2)
         if not varying.all():
             names = self._names()
             warnings.warn(f"FactorAnalysis: column(s) {[names[j] for j in np.flatnonzero(~varying)]} are "
@@ -435,7 +408,7 @@ class FactorAnalysis(FactorInferenceMixin, EMMixin, StreamingMixin, LatentModel)
         if self.method == "ml":
             # From standardised variables to the data's units (the Jacobian of the scaling).
             history = history - np.log(ml_scale).sum()
-        self._set_fitted(_Estimate(
+        self._set_fitted(Estimate(
             R, n, result["loadings"], result["uniquenesses"], result["n_iter"], result["converged"],
             mean=mean, scale=scale, ml_scale=ml_scale, history=history, source=source, varying=varying,
         ))
@@ -465,8 +438,7 @@ class FactorAnalysis(FactorInferenceMixin, EMMixin, StreamingMixin, LatentModel)
             history = [offset - 0.5 * value for value in history]
         else:
             # EM reads the data only through their correlation matrix, a summary of n rows.
-            run = self._fit_em(SummarySource(ScatterStats(n, np.zeros(len(R)), R * n)),
-                               check_random_state(self.random_state))
+            run = self._run_em(SummarySource(ScatterStats(n, np.zeros(len(R)), R * n)))
             psi = run.params["uniquenesses"]
             loadings = _fitting.ml_loadings(psi, R, k)  # the canonical rotation of the EM loadings
             return ({"uniquenesses": psi, "loadings": loadings, "n_iter": run.n_iter,
@@ -530,7 +502,7 @@ class FactorAnalysis(FactorInferenceMixin, EMMixin, StreamingMixin, LatentModel)
             self.log_likelihood_ = float(est.loglik)
         self.history_ = est.history
         self.fit_statistics_ = fit_statistics(est.correlation, rotation.loadings, est.n_samples, phi).to_dict()
-        self.variance_ = _variance_table(rotation.loadings, phi, factors)
+        self.variance_ = variance_table(rotation.loadings, phi, factors)
 
     def _rotate(self, unrotated):
         k = unrotated.shape[1]
@@ -539,71 +511,6 @@ class FactorAnalysis(FactorInferenceMixin, EMMixin, StreamingMixin, LatentModel)
         else:
             rotation = rotate(unrotated, self.rotation, normalize=self.normalize)
         return sort_factors(rotation)
-
-    # ------------------------------------------------------- missing data
-    def _fit_missing(self, source):
-        n, p = source.n_samples, source.n_features
-        names = self._names()
-        columns = observed_columns(source)
-        constant = np.flatnonzero(~(columns.variance() > 0))
-        if constant.size:
-            raise ValueError(f"FactorAnalysis: column(s) {[names[j] for j in constant]} are constant over their "
-                             "observed entries; their correlations are undefined. Drop them.")
-        if self.missing == "em" and self.method == "ml":
-            self._check_k(p, n)
-            run = self._fit_em(source, check_random_state(self.random_state))
-            params = run.params
-            unrotated, psi, sd = fiml_standardised(params["mean"], params["loadings"], params["noise_variance"])
-            # The fit statistics describe the pairwise-complete correlations, as psych::fa does.
-            self._set_fitted(_Estimate(pairwise_correlation(source, names), n, unrotated, psi, run.n_iter,
-                                       run.converged, mean=params["mean"], scale=sd, ml_scale=sd,
-                                       history=run.history, source="pairwise", loglik=run.loglik * n))
-            return
-        if self.missing == "pairwise":
-            sd = np.sqrt(columns.variance())
-            R, mean, source_name = pairwise_correlation(source, names), columns.mean, "pairwise"
-        else:
-            run = saturated_covariance(source, names, tol=self.tol, max_iter=self.max_iter)
-            sd = np.sqrt(np.diag(run.params["covariance"]))
-            R = covariance_to_correlation(run.params["covariance"], "the EM covariance estimate")
-            mean, source_name = run.params["mean"], "em"
-        self._fit_correlation(R, n, mean=mean, scale=sd * np.sqrt(n / (n - 1)), ml_scale=sd, source=source_name)
-        # These fits do not maximise the likelihood of the observed entries, but
-        # the fitted model still gives them one.
-        loadings = self.components_.T @ linalg.cholesky(np.asarray(self.factor_correlation_), lower=True)
-        self.log_likelihood_ = float(source.reduce(
-            functools.partial(_observed_loglik, mean=self.mean_, loadings=loadings, noise=self.noise_variance_),
-            rows=chunk_rows(p)))
-
-    # ------------------------------------------------------- EM contract
-    def _init_params(self, source, rng):
-        k = self.n_components
-        if isinstance(source, SummarySource):
-            R = source.summary.covariance()
-            start = _fitting.ml_start(R, k)
-            return {"loadings": _fitting.ml_loadings(start, R, k), "uniquenesses": start}
-        # Missing entries: the ML fit of the pairwise-complete correlations, in the data's units.
-        start = _fitting.fit_ml_quasi_newton(pairwise_correlation(source, self._names()), k)
-        columns = observed_columns(source)
-        sd = np.sqrt(columns.variance())
-        return {"mean": columns.mean, "loadings": start["loadings"] * sd[:, None],
-                "noise_variance": start["uniquenesses"] * sd**2,
-                "noise_floor": _fitting.UNIQUENESS_FLOOR * sd**2}
-
-    def _e_step(self, chunk, params):
-        if isinstance(chunk, ScatterStats):
-            R = chunk.covariance()
-            loglik = _fitting.loglik_standardised(R, params["loadings"], params["uniquenesses"])
-            return SummaryLoglik(chunk.n_samples, chunk.n_samples * loglik, chunk)
-        return _lowrank.missing_e_step(chunk, params["mean"], params["loadings"], params["noise_variance"])
-
-    def _m_step(self, stats, params):
-        if isinstance(stats, SummaryLoglik):
-            loadings, psi = _fitting.em_step(stats.summary.covariance(), params["loadings"], params["uniquenesses"])
-            return {"loadings": loadings, "uniquenesses": psi}
-        mean, loadings, residual = _lowrank.missing_m_step(stats)
-        return {"mean": mean, "loadings": loadings, "noise_variance": np.maximum(residual, params["noise_floor"]),
-                "noise_floor": params["noise_floor"]}
 
     # ----------------------------------------------------------- helpers
     def _warn_heywood(self):
@@ -673,22 +580,3 @@ class FactorAnalysis(FactorInferenceMixin, EMMixin, StreamingMixin, LatentModel)
         """
         check_is_fitted(self)
         return build_summary(self, cut=cut, digits=digits)
-
-
-def _observed_loglik(X, mean, loadings, noise):
-    """Summed log-density of the observed entries of rows ``X`` under ``N(mean, W W^T + Psi)``."""
-    varying = noise > 0
-    X = X[:, varying]
-    observed = ~np.isnan(X)
-    centered = np.where(observed, X - mean[varying], 0.0)
-    return float(_lowrank.masked_posterior(centered, observed, loadings[varying], noise[varying])[2].sum())
-
-
-def _variance_table(loadings, phi, names):
-    ss = np.diag(phi @ loadings.T @ loadings)
-    p = loadings.shape[0]
-    return pd.DataFrame(
-        {"SS loadings": ss, "Proportion Var": ss / p, "Cumulative Var": np.cumsum(ss) / p,
-         "Proportion Explained": ss / ss.sum(), "Cumulative Proportion": np.cumsum(ss) / ss.sum()},
-        index=names,
-    ).T
