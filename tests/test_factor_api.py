@@ -10,6 +10,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
 import lvm
 from lvm.exceptions import ConvergenceWarning
@@ -132,7 +133,8 @@ def test_grid_search_over_models_and_n_components_on_digits():
     X, y = lvm.datasets.load_digits(return_X_y=True)
     X, y = np.asarray(X, dtype=np.float64)[:450], np.asarray(y)[:450]
     X = X[:, X.std(axis=0) > 0]  # a pixel constant within one fold is left out of that fold's FA
-    pipe = Pipeline([("lat", lvm.PCA()), ("clf", LogisticRegression(max_iter=2000))])
+    # Scaled scores keep the classifier's own iterations short.
+    pipe = Pipeline([("lat", lvm.PCA()), ("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=1000))])
     grid = {"lat": [lvm.PCA(), lvm.PPCA(), lvm.FactorAnalysis()], "lat__n_components": [2, 5]}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", lvm.exceptions.HeywoodCaseWarning)
@@ -273,3 +275,25 @@ def test_eigenvalues_are_those_of_the_correlation_matrix_and_scree_draws_them():
     ax = lvm.plot.scree(fa)
     heights = [patch.get_height() for patch in ax.patches]
     np.testing.assert_allclose(heights, expected / expected.sum(), rtol=1e-10)
+
+
+def test_two_variables_are_fitted_with_a_warning_that_nothing_is_identified():
+    X = factor_data(np.random.default_rng(6), 200, 2, 1)
+    with pytest.warns(UserWarning, match="-1 degrees of freedom.*at least 3 variables"):
+        lvm.FactorAnalysis(1).fit(X)
+
+
+@pytest.mark.parametrize("missing", ["pairwise", "em"])
+def test_saved_fits_with_missing_data_or_a_constant_column_load_back(tmp_path, missing):
+    rng = np.random.default_rng(7)
+    X = with_holes(rng, factor_data(rng, 200, 6, 2))
+    fa = lvm.FactorAnalysis(2, method="minres", missing=missing, latent_names=["a", "b"]).fit(X)
+    loaded = lvm.load(fa.save(tmp_path / "fa.npz"))
+    np.testing.assert_array_equal(loaded.transform(X), fa.transform(X))
+    assert loaded.correlation_source_ == missing
+    assert list(loaded.get_feature_names_out()) == ["a", "b"]
+    complete = np.c_[factor_data(rng, 200, 5, 2), np.full(200, 4.0)]
+    with pytest.warns(UserWarning, match=r"\['x5'\] are constant"):
+        fa = lvm.FactorAnalysis(2).fit(complete)
+    loaded = lvm.load(fa.save(tmp_path / "constant.npz"))
+    np.testing.assert_array_equal(loaded.score_samples(complete), fa.score_samples(complete))
