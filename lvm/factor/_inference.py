@@ -195,7 +195,3 @@ class FactorInferenceMixin(TransformerMixin):
         noise = rng.standard_normal((n_samples, self.n_features_in_)) * np.sqrt(self.noise_variance_)
         mean = np.nan_to_num(self.mean_)
         return factors @ self.components_ + mean + noise, factors
-
-    @property
-    def _n_features_out(self):
-        return self.components_.shape[0]
