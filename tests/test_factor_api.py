@@ -2,7 +2,9 @@
 published matrix, the shared latent-dimension name, constant columns, convergence reports,
 latent names and the printed report."""
 
+import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +16,8 @@ from sklearn.preprocessing import StandardScaler
 
 import lvm
 from lvm.exceptions import ConvergenceWarning
+
+GOLDEN = json.loads((Path(__file__).parent / "reference" / "factor_reference.json").read_text())
 
 
 def factor_data(rng, n, p, k):
@@ -63,6 +67,35 @@ def test_em_option_fits_least_squares_methods_to_the_em_covariance(method):
     assert_same_loadings(fa.loadings_array(), reference.loadings_array(), atol=1e-4)
     np.testing.assert_allclose(fa.mean_, gmm.means_[0], atol=1e-6)
     assert fa.correlation_source_ == "em"
+
+
+def test_pairwise_option_on_bfi_analyses_psychs_pairwise_correlations():
+    """R, in tests/reference/factor_reference.R: ``cor(bfi25, use = "pairwise")``, the matrix
+    ``psych::fa`` analyses by default for raw data with missing answers (2800 rows, 508 NA)."""
+    R = np.array(GOLDEN["adequacy"]["bfi"]["pairwise_correlation"]["data"], dtype=float)
+    items = lvm.datasets.load_bfi(items_only=True)
+    fa = lvm.FactorAnalysis(5, method="minres", missing="pairwise", tol=1e-12).fit(items)
+    # Both are sums of the same products; only their order differs.
+    np.testing.assert_allclose(fa.correlation_, R, atol=1e-12)
+    reference = lvm.FactorAnalysis(5, method="minres", tol=1e-12).fit_covariance(R, len(items))
+    assert_same_loadings(fa.loadings_array(), reference.loadings_array(), atol=1e-4)
+
+
+def test_em_option_on_bfi_analyses_lavaans_em_covariance():
+    """R, in tests/reference/factor_reference.R: ``lavaan::efa(bfi25, nfactors = 5, missing = "ml")``;
+    ``h1_mean`` and ``h1_cov`` are the saturated model's mean and covariance that lavaan
+    estimates by EM from the observed entries (87 missingness patterns)."""
+    golden = GOLDEN["lavaan_bfi"]["none"]
+    covariance = np.array(golden["h1_cov"]["data"], dtype=float)
+    mean = np.ravel(np.array(golden["h1_mean"].get("values", golden["h1_mean"].get("data")), dtype=float))
+    sd = np.sqrt(np.diag(covariance))
+    items = lvm.datasets.load_bfi(items_only=True)
+    fa = lvm.FactorAnalysis(5, method="minres", missing="em", tol=1e-12).fit(items)
+    # lavaan's EM stops at its own tolerance; 5e-8 apart was measured.
+    np.testing.assert_allclose(fa.mean_, mean, atol=1e-6)
+    np.testing.assert_allclose(fa.correlation_, covariance / np.outer(sd, sd), atol=1e-6)
+    reference = lvm.FactorAnalysis(5, method="minres", tol=1e-12).fit_covariance(covariance, len(items))
+    assert_same_loadings(fa.loadings_array(), reference.loadings_array(), atol=1e-4)
 
 
 @pytest.mark.parametrize("missing", ["em", "pairwise"])
