@@ -87,7 +87,8 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         ``method="ml"`` the factor model itself is fitted by EM to the
         observed entries (exact ML); with minres or principal axis the method
         is fitted to the EM (full-information ML) estimate of the
-        correlation matrix, as ``psych::fa`` does with ``use="fiml"``.
+        correlation matrix (``psych::corFiml``; lavaan's saturated ``h1``
+        model). ``summary()`` names the correlations used.
     latent_names : list of str or None, default=None
         Names of the factors, used by ``get_feature_names_out``, the labelled
         ``loadings_``, pandas output and ``summary()`` (its loadings, variance
