@@ -171,8 +171,8 @@ def saturated_covariance(source, names, *, tol, max_iter):
     """Full-information ML estimate of the mean and covariance of rows with missing entries.
 
     EM on the unrestricted normal from the observed means and the
-    pairwise-complete correlations; the maximum is what ``psych::corFiml``
-    computes (there by direct optimisation).
+    pairwise-complete correlations; its maximum is the estimate of
+    ``psych::corFiml`` and of lavaan's saturated (``h1``) model.
 
     Parameters
     ----------
