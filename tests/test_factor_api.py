@@ -195,6 +195,9 @@ def test_constant_columns_are_left_out_and_the_rest_is_the_fit_without_them():
     np.testing.assert_allclose(fa.score_samples(X), alone.score_samples(X[:, varying]), rtol=1e-12)
     np.testing.assert_allclose(fa.transform(X), alone.transform(X[:, varying]), rtol=1e-10, atol=1e-12)
     assert fa.n_parameters_ == alone.n_parameters_
+    assert fa.bic(X) == pytest.approx(alone.bic(X[:, varying]), rel=1e-12)
+    np.testing.assert_allclose(fa.posterior(X[:50]).mean, alone.posterior(X[:50, varying]).mean, atol=1e-10)
+    np.testing.assert_allclose(fa.reconstruct(X[:50])[:, constant], X[:50, constant])
 
 
 # ---------------------------------------------------------------- convergence reports
