@@ -144,7 +144,8 @@ class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
     regularisation for clusters too small for a covariance); the tree is cut
     at ``K`` clusters, and the start is the M-step of that partition. With at
     most 2000 rows nothing is random, so the start does not depend on
-    ``random_state``; with more, ``random_state`` draws the 2000 rows.
+    ``random_state`` (and ``n_init > 1`` repeats it); with more,
+    ``random_state`` draws the subset, a new one for each of ``n_init`` starts.
     It costs ``O(m^2)`` memory and about ``O(m^2 p^2)`` time for ``m``
     rows (more for merges of clusters larger than ``p``).
 
