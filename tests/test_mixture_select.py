@@ -195,6 +195,11 @@ def test_select_mixture_rejects_bad_covariance_types(covariance_types, message):
         lvm.select_mixture(X, n_components=[1], covariance_types=covariance_types)
 
 
+def test_select_mixture_rejects_starting_values():
+    with pytest.raises(ValueError, match="starting values .*means_init"):
+        lvm.select_mixture(X, n_components=[1, 2], means_init=X[:2])
+
+
 def test_select_mixture_leaves_input_unchanged():
     data = X.copy()
     lvm.select_mixture(data, n_components=[1, 2], covariance_types=["diag"], random_state=0)

@@ -108,6 +108,10 @@ def select_mixture(X, n_components=range(1, 10), covariance_types=("full", "diag
         raise ValueError(f"criterion={criterion!r} must be one of 'bic', 'icl', 'aic'.")
     ks = _check_components(n_components)
     types = _check_types(covariance_types)
+    given = sorted({"weights_init", "means_init", "precisions_init"} & set(kwargs))
+    if given:
+        raise ValueError(f"select_mixture fits many numbers of components, so starting values "
+                         f"({', '.join(given)}) cannot be given; fit GaussianMixture with them instead.")
     options = {**_FIT_DEFAULTS, **kwargs}
     init = options.pop("init", "kmeans++")
     rows, models = [], []
@@ -186,7 +190,8 @@ def _best_fit(X, k, covariance_type, init, options, smaller):
         plain = {key: value for key, value in options.items() if key not in ("n_init", "init")}
         for how in ("split", "duplicate"):
             refit = (*_fit(X, k, covariance_type, **_grown_start(smaller[0], k, how), **plain), how)
-            if better(refit, kept):
+            # Here the likelihood alone decides: the table must not fall with k.
+            if refit[1] > kept[1]:
                 kept = refit
             if kept[1] >= smaller[1]:
                 break
@@ -210,7 +215,9 @@ def _spurious(model, reg_covar):
         return False
     k, p = model.means_.shape
     full = COVARIANCE_TYPES[model.covariance_type].to_full(model.covariances_, k, p)
-    return bool(np.linalg.eigvalsh(full).min() <= reg_covar * (1 + 1e-6))
+    values = np.linalg.eigvalsh(full)
+    # A floored eigenvalue comes back from the floored matrix up to round-off of the largest.
+    return bool(values.min() <= reg_covar * (1 + 1e-6) + 64 * np.finfo(np.float64).eps * values.max())
 
 
 def _grown_start(model, k, how):
