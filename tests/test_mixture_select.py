@@ -112,6 +112,18 @@ def test_hierarchical_start_above_subset_size_is_reproducible_and_bounded(monkey
     np.testing.assert_allclose(fitted.means_[order], [[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]], atol=4 / np.sqrt(5000 / 3))
 
 
+def test_hierarchical_start_refuses_what_would_not_fit_in_memory():
+    wide = np.random.RandomState(0).normal(size=(2000, 200))
+    with pytest.raises(ValueError, match="init='hierarchical' on 2000 rows in 200 dimensions"):
+        lvm.GaussianMixture(2, init="hierarchical").fit(wide)
+
+
+def test_select_mixture_leaves_out_the_hierarchical_start_when_too_wide():
+    wide = np.random.RandomState(0).normal(size=(400, 400))
+    table, _ = lvm.select_mixture(wide, n_components=[1, 2], covariance_types=["spherical"], random_state=0)
+    assert set(table["start"]) <= {"kmeans++", "split", "duplicate"}
+
+
 def test_hierarchical_start_leaves_input_unchanged():
     data = X.copy()
     _fit(lvm.GaussianMixture(3, init="hierarchical"), data)

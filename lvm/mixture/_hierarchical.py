@@ -124,6 +124,15 @@ class _Clusters:
         self.costs[a] = size * self._log_term(np.array([size]), np.array([trace]), scatter[None], full)[0]
 
 
+# Most memory the clusters' q x q scatter matrices may take (m of them).
+_SCATTER_BYTES = 2**28
+
+
+def affordable(m, q):
+    """Whether :func:`merge_sequence` on ``m`` rows in ``q`` dimensions stays within its memory bound."""
+    return m * q * q * 8 <= _SCATTER_BYTES
+
+
 # Merge costs closer than this (relative) are ties: identical rows give costs
 # that are equal in exact arithmetic but may differ in the last bits.
 _TIE_RTOL = 1e-12
@@ -162,6 +171,11 @@ def merge_sequence(Z, n_clusters=1):
     lower slot, is largest.
     """
     m, q = Z.shape
+    if not affordable(m, q):
+        raise ValueError(
+            f"init='hierarchical' on {m} rows in {q} dimensions would hold {m * q * q * 8 / 2**30:.1f} GiB of "
+            f"cluster scatter matrices (more than {_SCATTER_BYTES / 2**30:.2g} GiB); use init='kmeans++', or "
+            "reduce the number of features first (e.g. with lvm.PCA).")
     # mclust: alpha = traceW(Z / sqrt(n p)), the mean per-coordinate variance, floored at machine epsilon.
     alpha = max(float(((Z - Z.mean(axis=0)) ** 2).sum()) / (m * max(q, 1)), np.finfo(np.float64).eps)
     clusters = _Clusters(Z, alpha)

@@ -146,8 +146,9 @@ class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
     most 2000 rows nothing is random, so the start does not depend on
     ``random_state`` (and ``n_init > 1`` repeats it); with more,
     ``random_state`` draws the subset, a new one for each of ``n_init`` starts.
-    It costs ``O(m^2)`` memory and about ``O(m^2 p^2)`` time for ``m``
-    rows (more for merges of clusters larger than ``p``).
+    It costs ``O(m^2 + m p^2)`` memory and about ``O(m^2 p^2)`` time for
+    ``m`` rows (more for merges of clusters larger than ``p``); beyond 256 MiB
+    of scatter matrices (2000 rows in 129 dimensions) it raises a ValueError.
 
     References
     ----------

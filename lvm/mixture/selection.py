@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ConvergenceWarning, DegenerateComponentWarning
+from . import _hierarchical
 from ._covariance import COVARIANCE_TYPES
-from .gaussian import GaussianMixture
+from .gaussian import _HIERARCHICAL_ROWS, GaussianMixture
 
 # mclust's names for lvm's four covariance structures.
 MCLUST_NAMES = {"spherical": "VII", "diag": "VVI", "tied": "EEE", "full": "VVV"}
@@ -81,7 +82,9 @@ def select_mixture(X, n_components=range(1, 10), covariance_types=("full", "diag
     3.10); it is kept only when every run ends so. mclust stops such runs
     and reports no BIC for them.
 
-    With at most 2000 rows the hierarchical start involves nothing random,
+    The hierarchical start is left out when its memory bound (256 MiB of
+    cluster scatter matrices: 2000 rows in up to 129 dimensions) would be
+    exceeded. With at most 2000 rows it involves nothing random,
     so the table's best fits rarely depend on ``random_state``; the random
     starts can only improve on it.
 
@@ -167,15 +170,18 @@ def _fit(X, k, covariance_type, **options):
 
 def _best_fit(X, k, covariance_type, init, options, smaller):
     """The best of the hierarchical and the user's starts; refitted from ``smaller`` when below it."""
-    hierarchical = {key: value for key, value in options.items() if key != "n_init"}
-    runs = [(*_fit(X, k, covariance_type, init="hierarchical", **hierarchical), "hierarchical")]
+    runs = []
+    n, p = _shape(X)
+    if init == "hierarchical" or _hierarchical.affordable(min(n, _HIERARCHICAL_ROWS), p):
+        hierarchical = {key: value for key, value in options.items() if key != "n_init"}
+        runs.append((*_fit(X, k, covariance_type, init="hierarchical", **hierarchical), "hierarchical"))
     if init != "hierarchical":
         runs.append((*_fit(X, k, covariance_type, init=init, **options), init))
     # Runs that reach the same maximum differ by about EM's tolerance; the
     # earlier (deterministic) one is kept then, so that the result does not
     # depend on random_state when the random starts find nothing better. A
     # run ending at a spurious maximum is kept only if every run does.
-    margin = options["tol"] * _n_rows(X)
+    margin = options["tol"] * _shape(X)[0]
     reg_covar = options.get("reg_covar", GaussianMixture().reg_covar)
 
     def better(run, kept):
@@ -198,8 +204,9 @@ def _best_fit(X, k, covariance_type, init, options, smaller):
     return kept[0], kept[2]
 
 
-def _n_rows(X):
-    return int(X.shape[0]) if hasattr(X, "shape") else len(X)
+def _shape(X):
+    shape = X.shape if hasattr(X, "shape") else np.shape(X)
+    return int(shape[0]), int(shape[1]) if len(shape) > 1 else 1
 
 
 def _spurious(model, reg_covar):
