@@ -137,6 +137,16 @@ def test_hierarchical_start_with_dask_equals_numpy():
     np.testing.assert_allclose(chunked.means_, dense.means_, rtol=1e-12)
 
 
+def test_hierarchical_start_above_subset_size_with_dask_equals_numpy():
+    """The subset is drawn from random_state and the row count alone, so a dask array gives the same start."""
+    da = pytest.importorskip("dask.array")
+    data = _three_blobs(5000)
+    dense = _fit(lvm.GaussianMixture(3, init="hierarchical", max_iter=0, random_state=3), data)
+    chunked = _fit(lvm.GaussianMixture(3, init="hierarchical", max_iter=0, random_state=3),
+                   da.from_array(data, chunks=(1000, 2)))
+    np.testing.assert_allclose(chunked.means_, dense.means_, rtol=1e-12)
+
+
 def test_hierarchical_start_with_missing_values():
     data = X.copy()
     data[::17, 1] = np.nan
