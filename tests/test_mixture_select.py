@@ -205,6 +205,16 @@ def test_select_mixture_table_columns():
     assert set(table["start"]) <= {"hierarchical", "kmeans++", "split", "duplicate"}
 
 
+def test_select_mixture_with_hierarchical_init_only():
+    """init="hierarchical" alone: no random start, so two seeds give the same table."""
+    first, _ = lvm.select_mixture(FAITHFUL, n_components=[1, 2, 3], covariance_types=["tied", "diag"],
+                                  init="hierarchical", random_state=0)
+    second, _ = lvm.select_mixture(FAITHFUL, n_components=[1, 2, 3], covariance_types=["tied", "diag"],
+                                   init="hierarchical", random_state=99)
+    assert set(first["start"]) <= {"hierarchical", "split", "duplicate"}
+    assert first.equals(second)
+
+
 @pytest.mark.parametrize("n_components, message", [
     ([], "n_components is empty"),
     ([0, 2], "positive integers; got 0"),

@@ -172,11 +172,11 @@ def _best_fit(X, k, covariance_type, init, options, smaller):
     """The best of the hierarchical and the user's starts; refitted from ``smaller`` when below it."""
     runs = []
     n, p = _shape(X)
-    if init == "hierarchical" or _hierarchical.affordable(min(n, _HIERARCHICAL_ROWS), p):
-        hierarchical = {key: value for key, value in options.items() if key != "n_init"}
-        runs.append((*_fit(X, k, covariance_type, init="hierarchical", **hierarchical), "hierarchical"))
-    if init != "hierarchical":
-        runs.append((*_fit(X, k, covariance_type, init=init, **options), init))
+    if init != "hierarchical" and _hierarchical.affordable(min(n, _HIERARCHICAL_ROWS), p):
+        # One hierarchical start: below the subset size every repeat would be the same.
+        single = {key: value for key, value in options.items() if key != "n_init"}
+        runs.append((*_fit(X, k, covariance_type, init="hierarchical", **single), "hierarchical"))
+    runs.append((*_fit(X, k, covariance_type, init=init, **options), init))
     # Runs that reach the same maximum differ by about EM's tolerance; the
     # earlier (deterministic) one is kept then, so that the result does not
     # depend on random_state when the random starts find nothing better. A
