@@ -1,17 +1,16 @@
 """Model-based agglomerative hierarchical clustering (Fraley 1998), the start mclust uses for EM.
 
-Every row starts as its own cluster (identical rows start together); at every
-step the two clusters whose merge lowers the classification likelihood least
-are merged. The criterion is mclust's default, the unconstrained Gaussian
-(``hcVVV``): a cluster ``C`` of ``n`` rows with scatter
+Every row starts as its own cluster; at every step the two clusters whose
+merge lowers the classification likelihood least are merged. The criterion
+is mclust's default, the unconstrained Gaussian (``hcVVV``): a cluster ``C`` of ``n`` rows with scatter
 ``W = sum_{x in C} (x - mean)(x - mean)^T`` costs
 
 .. math:: T(C) = n \\log\\Big(\\det\\frac{W}{n} + \\frac{\\operatorname{tr} W + \\alpha}{n}\\Big),
 
 minus twice the maximised classification log-likelihood up to constants,
-with ``det(W / n)`` (zero for ``n <= p``) regularised by the trace term so
+with ``det(W / n)`` (zero for ``n <= q``, ``q`` the dimension) regularised by the trace term so
 that clusters too small for a full covariance have a finite cost; ``alpha``
-is the mean per-coordinate variance of the data, ``tr W_total / (n p)``.
+is the mean per-coordinate variance of the data, ``tr W_total / (n q)``.
 Merging ``A`` and ``B`` costs ``T(A u B) - T(A) - T(B)``, and the merged
 scatter follows from the two without the rows:
 ``W = W_A + W_B + n_A n_B / (n_A + n_B) (m_A - m_B)(m_A - m_B)^T``.
@@ -25,9 +24,9 @@ References
 Fraley, C. (1998). Algorithms for model-based Gaussian hierarchical clustering.
 SIAM J. Sci. Comput. 20, 270-281. doi:10.1137/S1064827596311451
 
-Scrucca, L., Fraley, C., Murphy, T. B. and Raftery, A. E. (2023). Model-Based
-Clustering, Classification, and Density Estimation Using mclust in R.
-Chapman and Hall/CRC. doi:10.1201/9781003277965 (Section 2.2.2, hcUse = "SVD").
+Scrucca, L. and Raftery, A. E. (2015). Improved initialisation of model-based
+clustering using Gaussian hierarchical partitions. Adv. Data Anal. Classif. 9,
+447-460. doi:10.1007/s11634-015-0220-z (the SVD scaling).
 """
 
 import collections
@@ -82,8 +81,8 @@ class _Clusters:
         self.means = Z.copy()
         self.scatters = np.zeros((m, q, q))
         self.traces = np.zeros(m)
-        # A single row: T = log(alpha) (its det term is that of a 0 x 0 scatter only when q = 0).
-        self.costs = self._log_term(self.sizes, self.traces, np.zeros((m, q, q)), self.sizes > q) * self.sizes
+        # A single row (q >= 1): W = 0, so T = log(alpha).
+        self.costs = np.full(m, np.log(alpha))
 
     def _log_term(self, sizes, traces, scatters, full):
         """``log(det(W / n) + (tr W + alpha) / n)``; the determinant only where ``full`` (``n > q``)."""
