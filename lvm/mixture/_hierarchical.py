@@ -2,15 +2,17 @@
 
 Every row starts as its own cluster; at every step the two clusters whose
 merge lowers the classification likelihood least are merged. The criterion
-is mclust's default, the unconstrained Gaussian (``hcVVV``): a cluster ``C`` of ``n`` rows with scatter
+is mclust's default, the unconstrained Gaussian (``hcVVV``): a cluster ``C``
+of ``n`` rows in ``q`` dimensions with scatter
 ``W = sum_{x in C} (x - mean)(x - mean)^T`` costs
 
 .. math:: T(C) = n \\log\\Big(\\det\\frac{W}{n} + \\frac{\\operatorname{tr} W + \\alpha}{n}\\Big),
 
-minus twice the maximised classification log-likelihood up to constants,
-with ``det(W / n)`` (zero for ``n <= q``, ``q`` the dimension) regularised by the trace term so
-that clusters too small for a full covariance have a finite cost; ``alpha``
-is the mean per-coordinate variance of the data, ``tr W_total / (n q)``.
+up to constants minus twice its maximised classification log-likelihood,
+``n log det(W / n)`` (Fraley 1998), with the determinant (zero for
+``n <= q``) regularised by the trace term so that clusters too small for a
+full covariance have a finite cost; ``alpha`` is the mean per-coordinate
+variance of the data, ``tr W_total / (n q)``.
 Merging ``A`` and ``B`` costs ``T(A u B) - T(A) - T(B)``, and the merged
 scatter follows from the two without the rows:
 ``W = W_A + W_B + n_A n_B / (n_A + n_B) (m_A - m_B)(m_A - m_B)^T``.
