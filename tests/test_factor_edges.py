@@ -2,8 +2,11 @@
 rule and monotonicity at the uniqueness floor, rows of zeros under Kaiser
 normalisation, and inputs that used to fail deep inside numpy or scipy."""
 
+import warnings
+
 import numpy as np
 import pytest
+from statsmodels.multivariate.factor import Factor
 from statsmodels.multivariate.factor_rotation import rotate_factors
 
 import lvm
@@ -81,3 +84,94 @@ def test_promax_with_a_zero_row_matches_r_definition_on_the_other_rows(loadings_
     U = np.linalg.lstsq(V, V * np.abs(V) ** 3, rcond=None)[0]
     U = U * np.sqrt(np.diag(np.linalg.inv(U.T @ U)))
     np.testing.assert_allclose(np.delete(rotated.loadings, 3, axis=0), (V @ U) * outer[:, None], atol=ROTATION_ATOL)
+
+
+# ------------------------------------------------------------------ ML: minima, not saddle points
+def _discrepancy(psi, R, k):
+    """ML discrepancy at the best loadings for ``psi``, from the eigenvalues of ``Psi^-1/2 R Psi^-1/2``.
+
+    Joreskog (1967, eq. 12): ``F = sum over the p - k smallest eigenvalues e of (e - log e - 1)``.
+    """
+    scale = 1.0 / np.sqrt(psi)
+    e = np.linalg.eigvalsh(R * np.outer(scale, scale))[: len(R) - k]
+    return np.sum(e - np.log(e) - 1.0)
+
+
+def _smallest_free_curvature(psi, R, k, floor=0.005):
+    """Smallest eigenvalue of a central-difference Hessian of the discrepancy over the
+    uniquenesses off their bounds, relative to the largest."""
+    free = np.flatnonzero((psi > floor * (1 + 1e-6)) & (psi < 1 - 1e-6))
+    # Second differences with h = 1e-4 are exact to about h^2 + eps / h^2, 1e-8.
+    h = 1e-4
+    H = np.empty((free.size, free.size))
+    for a, i in enumerate(free):
+        for b, j in enumerate(free):
+            values = []
+            for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+                step = np.zeros_like(psi)
+                step[i] += si * h
+                step[j] += sj * h
+                values.append(si * sj * _discrepancy(psi + step, R, k))
+            H[a, b] = sum(values) / (4 * h * h)
+    eigenvalues = np.linalg.eigvalsh(H)
+    return eigenvalues[0] / np.abs(eigenvalues).max()
+
+
+def test_ml_fit_leaves_the_symmetric_saddle_point_for_the_minimum():
+    # R = 0.4^|i - j| is symmetric under reversing the variables; the
+    # symmetric point (F = 0.12668369, where factanal stops) is a saddle point.
+    R = 0.4 ** np.abs(np.subtract.outer(np.arange(4), np.arange(4)))
+    fa = lvm.FactorAnalysis(1).fit_covariance(R, 200)
+    reference = Factor(corr=R, n_factor=1, method="ml", nobs=200).fit()
+    assert fa.converged_
+    assert fa.fit_statistics_["objective"] == pytest.approx(0.12668163404, abs=1e-11)
+    assert fa.fit_statistics_["objective"] <= _discrepancy(reference.uniqueness, R, 1) + 1e-12
+    # Two mirror-image minima: compare with statsmodels' in the same orientation.
+    ours = fa.uniquenesses_ if fa.uniquenesses_[0] > fa.uniquenesses_[3] else fa.uniquenesses_[::-1]
+    theirs = reference.uniqueness if reference.uniqueness[0] > reference.uniqueness[3] else reference.uniqueness[::-1]
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    assert _smallest_free_curvature(fa.uniquenesses_, R, 1) > 0
+
+
+def _matrix_cases():
+    cases = []
+    for name, ks in (("ability_cov", (1, 2)), ("harman23", (1, 2, 3, 4)), ("harman74", (2, 4, 5))):
+        S, n_obs = lvm.datasets.load_matrix(name)
+        cases += [(name, S, n_obs, k) for k in ks]
+    X = lvm.datasets.load_holzinger_swineford(tests_only=True)
+    S = np.cov(np.asarray(X, dtype=float), rowvar=False)
+    cases += [("holzinger_swineford", S, len(X), k) for k in (1, 2, 3)]
+    return cases
+
+
+@pytest.mark.parametrize("name, S, n_obs, k", _matrix_cases(), ids=lambda v: str(v) if np.isscalar(v) else "")
+def test_ml_fit_ends_where_the_discrepancy_curves_upwards(name, S, n_obs, k):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lvm.exceptions.HeywoodCaseWarning)
+        fa = lvm.FactorAnalysis(k).fit_covariance(S, n_obs)
+    sd = np.sqrt(np.diag(S))
+    R = S / np.outer(sd, sd)
+    # Round-off in the finite differences is about 1e-8 of the largest eigenvalue.
+    assert _smallest_free_curvature(fa.uniquenesses_, R, k) > -1e-6
+
+
+@pytest.mark.parametrize("p, k", [(4, 1), (7, 2), (9, 3)])
+def test_ml_hessian_matches_second_differences_of_the_discrepancy(p, k):
+    from lvm.factor._fitting import ml_hessian
+
+    rng = np.random.default_rng(p)
+    R = np.corrcoef(rng.standard_normal((60, p)) + rng.standard_normal((60, 1)), rowvar=False)
+    psi = rng.uniform(0.3, 0.9, p)
+    h = 1e-4
+    numeric = np.empty((p, p))
+    for i in range(p):
+        for j in range(p):
+            total = 0.0
+            for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+                step = np.zeros(p)
+                step[i] += si * h
+                step[j] += sj * h
+                total += si * sj * _discrepancy(psi + step, R, k)
+            numeric[i, j] = total / (4 * h * h)
+    analytic = ml_hessian(psi, R, k)
+    np.testing.assert_allclose(analytic, numeric, atol=1e-6 * np.abs(numeric).max())

@@ -23,6 +23,17 @@ UNIQUENESS_FLOOR = 0.005
 # L-BFGS-B stops on the gradient (tol); this relative change of the objective,
 # a few ulps, only ends runs whose gradient round-off will not let it reach tol.
 _FTOL = 10 * np.finfo(np.float64).eps
+# A uniqueness this close (relatively) to a bound is held by it.
+_BOUND_RTOL = 1e-6
+# A Hessian eigenvalue below -1e-6 times the largest one is a direction of
+# descent, not round-off: the Hessian is exact to about 1e-9 relative.
+_CURVATURE_RTOL = 1e-6
+# Length of the step off a saddle point, on the scale of the uniquenesses
+# (0 to 1): large enough for L-BFGS-B to see a gradient far above its
+# tolerance, small enough to stay in the saddle's basin of descent.
+_ESCAPE_STEP = 0.01
+# Saddle points left, one after the other, before giving up.
+_MAX_ESCAPES = 5
 
 
 def smc(R):
@@ -113,8 +124,63 @@ def ml_gradient(psi, R, k):
     return ml_objective_and_gradient(psi, R, k)[1]
 
 
+def _minimise_ml(start, R, k, tol, max_iter, lower):
+    p = len(R)
+    return optimize.minimize(
+        ml_objective_and_gradient, np.clip(start, lower, 1.0), args=(R, k), jac=True, method="L-BFGS-B",
+        bounds=[(lower, 1.0)] * p,
+        # The objective sums p logarithms of numbers near 1: below a relative change
+        # of about 100 p eps its decrease is rounding, not progress.
+        options={"ftol": _FTOL * 10 * p, "gtol": tol, "maxiter": max_iter, "maxcor": 20},
+    )
+
+
+def free_curvature(psi, R, k, lower=UNIQUENESS_FLOOR):
+    """Smallest eigenvalue of the Hessian of :func:`ml_objective` over the uniquenesses inside their bounds.
+
+    A uniqueness held at the floor or at 1 is fixed by its bound, so only
+    the others can move: the second-order condition for a minimum is that
+    this eigenvalue is not negative.
+
+    Parameters
+    ----------
+    psi : ndarray of shape (p,)
+    R : ndarray of shape (p, p)
+    k : int
+    lower : float
+        Uniqueness floor.
+
+    Returns
+    -------
+    value : float
+        Smallest eigenvalue; ``inf`` when every uniqueness is at a bound.
+    direction : ndarray of shape (p,)
+        Its unit eigenvector, zero at the bounds, signed so that its largest
+        entry is positive.
+    scale : float
+        Largest absolute eigenvalue, for judging round-off.
+    """
+    free = (psi > lower * (1 + _BOUND_RTOL)) & (psi < 1.0 - _BOUND_RTOL)
+    direction = np.zeros(len(psi))
+    if not free.any():
+        return np.inf, direction, 0.0
+    values, vectors = linalg.eigh(ml_hessian(psi, R, k)[np.ix_(free, free)])
+    vector = vectors[:, 0]
+    direction[free] = vector if vector[np.argmax(np.abs(vector))] > 0 else -vector
+    return float(values[0]), direction, float(np.max(np.abs(values)))
+
+
 def fit_ml_quasi_newton(R, k, *, start=None, tol=1e-9, max_iter=1000, lower=UNIQUENESS_FLOOR):
-    """Maximum likelihood by L-BFGS-B on the uniquenesses, as R's ``factanal`` does.
+    """Maximum likelihood by L-BFGS-B on the uniquenesses, as R's ``factanal`` does, then the second-order check.
+
+    L-BFGS-B stops wherever the projected gradient vanishes, which on a
+    symmetric problem can be a saddle point of the discrepancy (``factanal``
+    stops there too). At the end the Hessian (:func:`ml_hessian`) over the
+    uniquenesses not held by a bound is checked; while its smallest eigenvalue
+    is negative, the fit restarts from the point moved a short step along the
+    eigenvector, each way, and keeps the lower discrepancy (the standard
+    escape along a direction of negative curvature; Nocedal & Wright 2006,
+    sec. 4.3). The point returned is then a local minimum.
 
     Parameters
     ----------
@@ -136,21 +202,26 @@ def fit_ml_quasi_newton(R, k, *, start=None, tol=1e-9, max_iter=1000, lower=UNIQ
     dict
         ``uniquenesses``, ``loadings``, ``objective``, ``n_iter``, ``converged``.
     """
-    p = len(R)
     start = ml_start(R, k) if start is None else start
-    result = optimize.minimize(
-        ml_objective_and_gradient, np.clip(start, lower, 1.0), args=(R, k), jac=True, method="L-BFGS-B",
-        bounds=[(lower, 1.0)] * p,
-        # The objective sums p logarithms of numbers near 1: below a relative change
-        # of about 100 p eps its decrease is rounding, not progress.
-        options={"ftol": _FTOL * 10 * p, "gtol": tol, "maxiter": max_iter, "maxcor": 20},
-    )
+    result = _minimise_ml(start, R, k, tol, max_iter, lower)
+    n_iter = int(result.nit)
+    for _ in range(_MAX_ESCAPES):
+        curvature, direction, scale = free_curvature(result.x, R, k, lower)
+        if curvature >= -_CURVATURE_RTOL * max(scale, 1.0):
+            break
+        trials = [_minimise_ml(result.x + sign * _ESCAPE_STEP * direction, R, k, tol, max_iter, lower)
+                  for sign in (1.0, -1.0)]
+        n_iter += sum(int(trial.nit) for trial in trials)
+        best = min(trials, key=lambda trial: trial.fun)
+        if not best.fun < result.fun - _FTOL * 10 * len(R) * max(abs(result.fun), 1.0):
+            break
+        result = best
     psi = result.x
     return {
         "uniquenesses": psi,
         "loadings": ml_loadings(psi, R, k),
         "objective": float(result.fun),
-        "n_iter": int(result.nit),
+        "n_iter": n_iter,
         "converged": bool(result.success),
     }
 
@@ -288,3 +359,51 @@ def fit_principal_axis(R, k, *, tol=1e-9, max_iter=1000):
         "n_iter": n_iter,
         "converged": converged,
     }
+
+
+def ml_hessian(psi, R, k):
+    """Hessian of the ML discrepancy :func:`ml_objective` in the uniquenesses.
+
+    With ``M = Psi^{-1/2} R Psi^{-1/2} = U E U^T`` (eigenvalues ``e``, the
+    ``k`` largest kept, the set ``D`` of the others discarded) and
+    ``F = sum_{m in D} (e_m - log e_m - 1)``, a step ``t`` in ``psi`` moves
+    ``M`` by ``-(A M + M A)`` with ``A = diag(t / (2 psi))``, and to second
+    order by ``3 A^2 M + 2 A M A + 3 M A^2``. Second-order perturbation of the
+    eigenvalues (Magnus & Neudecker 1999, ch. 8) then gives, with
+    ``S_f = U_D f(E_D) U_D^T`` and ``P_l = u_l u_l^T``,
+
+    ``4 psi_i psi_j H_ij = 2 (S_E o S_{1/E} + S_1 o S_1 + M o S_{1 - 1/E})_ij
+    + 2 sum_{l not in D} (P_l o S_{h_l})_ij + 6 delta_ij (S_{E - 1})_ii``,
+
+    where ``o`` is the elementwise product and
+    ``h_l(e) = (1 - 1/e) (e_l + e)^2 / (e - e_l)``; the pairs of discarded
+    eigenvalues collapse to the first three products because
+    ``(f'(e_l) - f'(e_m)) / (e_l - e_m) = 1 / (e_l e_m)`` for
+    ``f(e) = e - log e``. The cost is ``O(k p^3)``.
+
+    Parameters
+    ----------
+    psi : ndarray of shape (p,)
+    R : ndarray of shape (p, p)
+    k : int
+
+    Returns
+    -------
+    ndarray of shape (p, p)
+    """
+    p = len(R)
+    values, vectors = _scaled_eigen(psi, R, k)
+    kept_values, kept_vectors = values[p - k:], vectors[:, p - k:]
+    dropped, U = values[: p - k], vectors[:, : p - k]
+
+    def spectral(weights):
+        return (U * weights) @ U.T
+
+    M = (vectors * values) @ vectors.T
+    curvature = 2.0 * (spectral(dropped) * spectral(1.0 / dropped) + spectral(np.ones_like(dropped)) ** 2
+                       + M * spectral(1.0 - 1.0 / dropped))
+    for value, vector in zip(kept_values, kept_vectors.T, strict=True):
+        mixed = (1.0 - 1.0 / dropped) * (value + dropped) ** 2 / (dropped - value)
+        curvature += 2.0 * np.outer(vector, vector) * spectral(mixed)
+    curvature[np.diag_indices(p)] += 6.0 * np.diag(spectral(dropped - 1.0))
+    return curvature / (4.0 * np.outer(psi, psi))
