@@ -180,3 +180,34 @@ def test_ml_hessian_matches_second_differences_of_the_discrepancy(p, k):
     numeric = (4 * second_differences(5e-4) - second_differences(1e-3)) / 3
     analytic = ml_hessian(psi, R, k)
     np.testing.assert_allclose(analytic, numeric, atol=1e-6 * np.abs(numeric).max())
+
+
+# ------------------------------------------------------------------ EM at the uniqueness floor
+def _assert_never_decreases(history):
+    steps = np.diff(history) / np.maximum(1.0, np.abs(history[1:]))
+    assert steps.min() >= -1e-10
+
+
+def test_em_likelihood_never_decreases_on_nearly_collinear_columns():
+    # Four copies of one variable up to noise of 1e-3 to 1e-1: a Heywood case,
+    # where the usual start 1 / diag(R^-1) lies below the uniqueness floor.
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((50, 1))
+    X = z + 1e-3 * rng.standard_normal((50, 4)) * np.array([1, 1, 10, 100])
+    with pytest.warns(lvm.exceptions.HeywoodCaseWarning):
+        fa = lvm.FactorAnalysis(1, solver="em").fit(X)
+    assert fa.converged_
+    _assert_never_decreases(fa.history_)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_em_likelihood_never_decreases_on_small_ill_conditioned_data(seed):
+    # Few rows, near-collinear columns, scales from 1e-4 to 1e4.
+    rng = np.random.default_rng(seed)
+    n, p = rng.integers(6, 30), rng.integers(3, 6)
+    common = rng.standard_normal((n, 1))
+    X = (common + 10.0 ** rng.uniform(-6, -1) * rng.standard_normal((n, p))) * 10.0 ** rng.uniform(-4, 4, p)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lvm.exceptions.HeywoodCaseWarning)
+        fa = lvm.FactorAnalysis(1, solver="em").fit(X)
+    _assert_never_decreases(fa.history_)

@@ -53,10 +53,17 @@ def smc(R):
     return 1.0 - 1.0 / inverse_diag
 
 
-def ml_start(R, k):
-    """Starting uniquenesses ``(1 - k / (2 p)) / diag(R^{-1})`` (Joreskog 1967; R's ``factanal``)."""
+def ml_start(R, k, lower=UNIQUENESS_FLOOR):
+    """Starting uniquenesses ``(1 - k / (2 p)) / diag(R^{-1})`` (Joreskog 1967; R's ``factanal``), within bounds.
+
+    With nearly collinear variables ``1 / diag(R^{-1})`` falls below the
+    floor; such a start lies outside the model every later step keeps to,
+    and its likelihood is higher than any feasible one, so EM would appear to
+    lose likelihood on its first step. The start is clipped to ``[lower, 1]``,
+    as ``factanal`` clips it for L-BFGS-B.
+    """
     p = len(R)
-    return (1.0 - 0.5 * k / p) * (1.0 - smc(R))
+    return np.clip((1.0 - 0.5 * k / p) * (1.0 - smc(R)), lower, 1.0)
 
 
 def _scaled_eigen(psi, R, k, vectors=True):
