@@ -211,3 +211,49 @@ def test_em_likelihood_never_decreases_on_small_ill_conditioned_data(seed):
         warnings.simplefilter("ignore", lvm.exceptions.HeywoodCaseWarning)
         fa = lvm.FactorAnalysis(1, solver="em").fit(X)
     _assert_never_decreases(fa.history_)
+
+
+# ------------------------------------------------------------------ EM stops when the parameters have settled
+def test_em_on_an_exact_two_factor_matrix_reproduces_it():
+    loadings = np.array([[0.8, 0.1], [0.7, 0.2], [0.6, 0.0], [0.1, 0.7], [0.2, 0.6], [0.0, 0.5]])
+    R = loadings @ loadings.T
+    np.fill_diagonal(R, 1.0)
+    fa = lvm.FactorAnalysis(2, solver="em").fit_covariance(R, 500)
+    assert fa.converged_
+    L = fa.loadings_array()
+    implied = L @ fa.factor_correlation_ @ L.T + np.diag(fa.uniquenesses_)
+    np.testing.assert_allclose(implied, R, atol=1e-6)
+    np.testing.assert_allclose(fa.uniquenesses_, 1.0 - np.sum(loadings**2, axis=1), atol=1e-6)
+
+
+def test_em_and_lbfgs_reach_the_same_uniquenesses_on_ability_cov():
+    S, n_obs = lvm.datasets.load_matrix("ability_cov")
+    em = lvm.FactorAnalysis(2, solver="em").fit_covariance(S, n_obs)
+    quasi_newton = lvm.FactorAnalysis(2).fit_covariance(S, n_obs)
+    np.testing.assert_allclose(em.uniquenesses_, quasi_newton.uniquenesses_, atol=1e-6)
+
+
+def test_gradient_at_any_loadings_matches_central_differences():
+    from lvm.factor._fitting import ml_gradient_at
+
+    rng = np.random.default_rng(0)
+    p, k = 7, 2
+    R = np.corrcoef(rng.standard_normal((60, p)) + rng.standard_normal((60, 1)), rowvar=False)
+    loadings, psi = rng.uniform(-0.5, 0.8, (p, k)), rng.uniform(0.2, 0.8, p)
+
+    def discrepancy(L, u):
+        C = L @ L.T + np.diag(u)
+        return np.linalg.slogdet(C)[1] + np.trace(np.linalg.solve(C, R))
+
+    h = 1e-6
+    numeric_loadings = np.zeros((p, k))
+    for i in range(p):
+        for j in range(k):
+            step = np.zeros((p, k))
+            step[i, j] = h
+            numeric_loadings[i, j] = (discrepancy(loadings + step, psi) - discrepancy(loadings - step, psi)) / (2 * h)
+    numeric_psi = np.array([(discrepancy(loadings, psi + h * e) - discrepancy(loadings, psi - h * e)) / (2 * h)
+                            for e in np.eye(p)])
+    gradient_loadings, gradient_psi = ml_gradient_at(R, loadings, psi)
+    np.testing.assert_allclose(gradient_loadings, numeric_loadings, atol=1e-8)
+    np.testing.assert_allclose(gradient_psi, numeric_psi, atol=1e-8)

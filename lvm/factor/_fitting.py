@@ -272,6 +272,101 @@ def em_step(R, loadings, psi, lower=UNIQUENESS_FLOOR):
     return new_loadings, np.maximum(new_psi, lower)
 
 
+def em_settled(previous, params, R, tol, lower=UNIQUENESS_FLOOR):
+    """Whether an EM iterate of the factor model is stationary to within ``tol``.
+
+    On a correlation matrix ``R``: the largest entry of the gradient of the
+    discrepancy (:func:`ml_gradient_at`), projected on the floor of the
+    uniquenesses, below ``tol``, the test L-BFGS-B applies. EM's rate of
+    convergence can be close to 1, so a small step alone does not mean
+    that the limit is near. With missing entries (``R`` None) the gradient
+    needs a pass over the data; the largest change of an implied
+    correlation (:func:`implied_change`) must fall below ``tol`` instead.
+
+    Parameters
+    ----------
+    previous, params : dict
+        Two successive EM iterates.
+    R : ndarray of shape (p, p) or None
+    tol : float
+    lower : float
+        Uniqueness floor.
+
+    Returns
+    -------
+    bool
+    """
+    if R is None:
+        return implied_change(previous, params) < tol
+    psi = params["uniquenesses"]
+    gradient_loadings, gradient_psi = ml_gradient_at(R, params["loadings"], psi)
+    # At the floor only a move upwards is allowed: a positive gradient there is no fault.
+    gradient_psi = np.where(psi <= lower * (1 + _BOUND_RTOL), np.minimum(gradient_psi, 0.0), gradient_psi)
+    return max(np.max(np.abs(gradient_loadings)), np.max(np.abs(gradient_psi))) < tol
+
+
+def implied_change(previous, params):
+    """Largest change of the implied correlations ``(L L^T + Psi)_ij / sqrt(C_ii C_jj)`` between two EM iterates.
+
+    Invariant to the rotation of the loadings and to the units of the data;
+    ``params`` hold ``loadings`` and either ``uniquenesses`` (correlation
+    scale) or ``noise_variance`` (data scale).
+
+    Parameters
+    ----------
+    previous, params : dict
+
+    Returns
+    -------
+    float
+    """
+    def implied(values):
+        loadings = values["loadings"]
+        noise = values["uniquenesses"] if "uniquenesses" in values else values["noise_variance"]
+        return loadings @ loadings.T + np.diag(noise)
+
+    before, after = implied(previous), implied(params)
+    scale = np.sqrt(np.diag(after))
+    return float(np.max(np.abs(after - before) / np.outer(scale, scale)))
+
+
+def ml_gradient_at(R, loadings, psi):
+    """Gradient of ``F(L, Psi) = log|C| + tr(C^{-1} R)`` at any loadings, ``C = L L^T + Psi``.
+
+    ``dF/dPsi = diag(G)`` and ``dF/dL = 2 G L`` with
+    ``G = C^{-1} (C - R) C^{-1}`` (Lawley & Maxwell 1971, ch. 4), formed in
+    ``O(p^2 k)`` through the Woodbury identity
+    ``C^{-1} = Psi^{-1} - W M^{-1} W^T``, ``W = Psi^{-1} L``,
+    ``M = I + L^T Psi^{-1} L``. EM does not keep ``L`` at its best value for
+    ``Psi``, so this, not the profile gradient :func:`ml_gradient`, tells how
+    far an EM iterate is from a stationary point.
+
+    Parameters
+    ----------
+    R : ndarray of shape (p, p)
+    loadings : ndarray of shape (p, k)
+    psi : ndarray of shape (p,)
+
+    Returns
+    -------
+    gradient_loadings : ndarray of shape (p, k)
+    gradient_psi : ndarray of shape (p,)
+    """
+    k = loadings.shape[1]
+    W = loadings / psi[:, None]
+    chol = linalg.cho_factor(np.eye(k) + loadings.T @ W, lower=True)
+    WM = linalg.cho_solve(chol, W.T).T  # W M^{-1}
+    RW = R @ W
+    RWM = linalg.cho_solve(chol, RW.T).T  # R W M^{-1}
+    WMinner = WM @ (W.T @ RW)
+    # C^{-1} R C^{-1} L = (R W / psi - W M^{-1} W^T R W) M^{-1}
+    sandwich_loadings = linalg.cho_solve(chol, (RW / psi[:, None] - WMinner).T).T
+    sandwich_diag = (np.diag(R) / psi**2 - 2.0 * np.sum(RWM * W, axis=1) / psi
+                     + np.sum(linalg.cho_solve(chol, WMinner.T).T * W, axis=1))
+    inverse_diag = 1.0 / psi - np.sum(WM * W, axis=1)
+    return 2.0 * (WM - sandwich_loadings), inverse_diag - sandwich_diag
+
+
 def uls_objective(psi, R, k):
     """Unweighted least squares (minres) discrepancy for given uniquenesses.
 

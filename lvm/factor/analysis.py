@@ -75,7 +75,10 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
     tol : float, default=1e-9
         Convergence tolerance: norm of the projected gradient of the objective
         for L-BFGS-B (ML and minres), change of the mean log-likelihood per
-        sample for EM, largest change of a communality for principal axis.
+        sample for EM together with the largest entry of the gradient (on a
+        complete matrix) or the largest change of an implied correlation
+        (with missing entries), largest change of a communality for
+        principal axis.
     max_iter : int, default=10000
         Most iterations.
     callback : callable or None, default=None
@@ -441,6 +444,12 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
         mean, loadings, residual = _lowrank.missing_m_step(stats)
         return {"mean": mean, "loadings": loadings, "noise_variance": np.maximum(residual, params["noise_floor"]),
                 "noise_floor": params["noise_floor"]}
+
+    def _em_converged(self, previous, params, stats, change, tol):
+        # Where the likelihood is flat EM changes it by about the square of its
+        # step: the gradient (with missing entries, the step) must vanish too.
+        R = stats.summary.covariance() if isinstance(stats, SummaryLoglik) else None
+        return abs(change) < tol and _fitting.em_settled(previous, params, R, tol)
 
     # ----------------------------------------------------------- helpers
     def _warn_heywood(self):
