@@ -257,3 +257,71 @@ def test_gradient_at_any_loadings_matches_central_differences():
     gradient_loadings, gradient_psi = ml_gradient_at(R, loadings, psi)
     np.testing.assert_allclose(gradient_loadings, numeric_loadings, atol=1e-8)
     np.testing.assert_allclose(gradient_psi, numeric_psi, atol=1e-8)
+
+
+# ------------------------------------------------------------------ inputs that failed deep inside numpy/scipy
+def _rmsea_interval_delta_method(stats, z=1.6448536269514722):
+    """The 90% RMSEA interval of a huge sample by the normal limit of the non-central chi-square.
+
+    ``chi2 ~ N(dof + ncp, 2 (dof + 2 ncp))`` and ``RMSEA = sqrt(ncp / ((n - 1) dof))``,
+    so the interval's half-width in RMSEA is ``z sqrt(2 (dof + 2 ncp)) / (2 RMSEA (n - 1) dof)``.
+    """
+    n, dof, chi2 = stats["n_obs"], stats["dof"], stats["chi2"]
+    ncp = chi2 - dof
+    centre = np.sqrt(ncp / ((n - 1) * dof))
+    half = z * np.sqrt(2 * (dof + 2 * ncp)) / (2 * centre * (n - 1) * dof)
+    return centre - half, centre + half
+
+
+@pytest.mark.parametrize("n_obs", [10**9, 10**12, 10**15])
+def test_fit_statistics_of_a_huge_sample(n_obs):
+    S, _ = lvm.datasets.load_matrix("ability_cov")
+    stats = lvm.FactorAnalysis(2).fit_covariance(S, n_obs).fit_statistics_
+    assert all(np.isfinite(stats[key]) for key in ("chi2", "rmsea", "rmsea_lower", "rmsea_upper", "tli", "cfi", "bic"))
+    assert stats["rmsea_lower"] < stats["rmsea"] < stats["rmsea_upper"]
+    lower, upper = _rmsea_interval_delta_method(stats)
+    # The neglected skewness and curvature are of order 1 / sqrt(chi2) <= 1.5e-4 of the half-width.
+    half = (upper - lower) / 2
+    assert stats["rmsea_lower"] == pytest.approx(lower, abs=1e-3 * half)
+    assert stats["rmsea_upper"] == pytest.approx(upper, abs=1e-3 * half)
+
+
+@pytest.mark.parametrize("rotation", [None, "varimax", "promax", "oblimin", "geomin"])
+def test_identity_matrix_has_no_common_factors(rotation):
+    with pytest.raises(ValueError, match="identity.*no common factors"):
+        lvm.FactorAnalysis(2, rotation=rotation).fit_covariance(np.eye(5), 100)
+
+
+@pytest.mark.parametrize("method", ["principal", "minres", "ml"])
+@pytest.mark.parametrize("p", [6, 8])
+def test_no_more_rows_than_variables_is_a_clear_error(method, p):
+    # Six rows of six variables pass a Cholesky factorisation by round-off
+    # (smallest eigenvalue about -3e-16) and used to give nonsense uniquenesses.
+    X = np.random.default_rng(0).standard_normal((6, p))
+    with pytest.raises(ValueError, match=f"6 rows for {p} variables.*at least {p + 1}"):
+        lvm.FactorAnalysis(2, method=method).fit(X)
+
+
+def test_parallel_analysis_with_fewer_rows_than_variables_is_a_clear_error():
+    X = np.random.default_rng(0).standard_normal((3, 5))
+    with pytest.raises(ValueError, match="parallel_analysis: 3 rows for 5 variables"):
+        lvm.factor.parallel_analysis(X, random_state=0)
+
+
+def test_parallel_analysis_with_a_duplicated_column_names_it():
+    X = np.random.default_rng(0).standard_normal((100, 4))
+    X = np.column_stack([X, X[:, 1]])
+    with pytest.raises(ValueError, match=r"parallel_analysis: .*singular.*\['x1', 'x4'\]"):
+        lvm.factor.parallel_analysis(X, random_state=0)
+
+
+def test_kmo_with_a_duplicated_column_names_it():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.standard_normal((100, 4)), columns=["a", "b", "c", "d"])
+    X["a_again"] = X["a"]
+    before = X.copy()
+    with pytest.raises(ValueError, match=r"kmo: .*singular.*\['a', 'a_again'\]"):
+        lvm.factor.kmo(X)
+    pd.testing.assert_frame_equal(X, before)

@@ -20,7 +20,7 @@ from .._stats import ScatterStats, SummaryLoglik, observed_columns, pairwise_sta
 from .._validation import BOOLEAN, CALLABLE, NONE, Interval, Options, check_data, check_variance, read_data
 from ..exceptions import HeywoodCaseWarning
 from . import _fitting
-from ._input import covariance_to_correlation
+from ._input import check_factorable, covariance_to_correlation
 from ._report import build_summary
 from .fit import fit_statistics
 from .rotation import OBLIQUE, ORTHOGONAL, Rotation, rotate, sort_factors
@@ -301,14 +301,7 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
     def _fit_correlation(self, R, n, *, mean, scale, ml_scale):
         p = len(R)
         k = self._check_k(p, n)
-        try:
-            linalg.cholesky(R, lower=True)
-        except linalg.LinAlgError:
-            raise ValueError(
-                "FactorAnalysis: the correlation matrix is singular (some variables are exact linear "
-                "combinations of others, e.g. duplicated columns, or there are fewer rows than "
-                "variables); drop the redundant variables."
-            ) from None
+        check_factorable(R, n, self._names())
         if p <= _SINGLE_THREAD_MAX_P:
             with single_blas_thread():
                 result, history = self._estimate(R, k, n)
