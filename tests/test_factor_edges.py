@@ -325,3 +325,14 @@ def test_kmo_with_a_duplicated_column_names_it():
     with pytest.raises(ValueError, match=r"kmo: .*singular.*\['a', 'a_again'\]"):
         lvm.factor.kmo(X)
     pd.testing.assert_frame_equal(X, before)
+
+
+@pytest.mark.parametrize("method", ["varimax", "quartimax", "oblimin", "geomin"])
+def test_rotating_loadings_already_at_the_optimum_is_silent(method):
+    # One non-zero loading per row: a perfect simple structure, where the GPA
+    # gradient vanishes at the start.
+    A = np.array([[0.8, 0.0], [0.7, 0.0], [0.0, 0.6], [0.0, 0.5]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rotated = lvm.factor.rotate(A, method, normalize=True)
+    np.testing.assert_allclose(np.abs(rotated.loadings), np.abs(A), atol=ROTATION_ATOL)

@@ -185,7 +185,10 @@ def rotate(A, method, *, normalize=None, gamma=0.0, delta=0.01, power=4):
     if normalize is None:
         normalize = _R_NORMALIZES[method]
     norms = _row_norms(A) if normalize else np.ones(len(A))
-    rotated, T = _gpa(A / norms[:, None], method, gamma, delta)
+    # statsmodels logs log10 of the gradient norm each step; loadings that
+    # start at the optimum (a zero gradient) make that a harmless -inf.
+    with np.errstate(divide="ignore"):
+        rotated, T = _gpa(A / norms[:, None], method, gamma, delta)
     phi = np.eye(k) if method in ORTHOGONAL else T.T @ T
     # statsmodels returns Th with L = A (Th^T)^{-1} for oblique rotations.
     matrix = T if method in ORTHOGONAL else linalg.inv(T.T)
