@@ -336,3 +336,12 @@ def test_rotating_loadings_already_at_the_optimum_is_silent(method):
         warnings.simplefilter("error")
         rotated = lvm.factor.rotate(A, method, normalize=True)
     np.testing.assert_allclose(np.abs(rotated.loadings), np.abs(A), atol=ROTATION_ATOL)
+
+
+def test_em_also_leaves_the_symmetric_saddle_point():
+    R = 0.4 ** np.abs(np.subtract.outer(np.arange(4), np.arange(4)))
+    fa = lvm.FactorAnalysis(1, solver="em").fit_covariance(R, 200)
+    assert fa.converged_
+    assert fa.fit_statistics_["objective"] == pytest.approx(0.12668163404, abs=1e-10)
+    _assert_never_decreases(fa.history_)
+    assert _smallest_free_curvature(fa.uniquenesses_, R, 1) > 0

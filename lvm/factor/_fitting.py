@@ -7,6 +7,7 @@ the number of rows; each iteration then costs ``O(p^2 k)`` or one ``p x p``
 eigendecomposition. Notation follows Joreskog (1967) and Lawley & Maxwell (1971).
 """
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -231,6 +232,47 @@ def fit_ml_quasi_newton(R, k, *, start=None, tol=1e-9, max_iter=1000, lower=UNIQ
         "n_iter": n_iter,
         "converged": bool(result.success),
     }
+
+
+def em_leave_saddles(run, R, k, resume):
+    """Continue an EM run of the factor model from beside the saddle point where it stopped, if it did.
+
+    EM keeps the symmetries of its start, so on a symmetric problem it can
+    converge to a saddle point of the discrepancy, as L-BFGS-B can. The same
+    second-order check as :func:`fit_ml_quasi_newton` applies (see
+    :func:`free_curvature`): while the Hessian has a negative eigenvalue, EM
+    resumes from the uniquenesses moved a short step along its eigenvector,
+    each way, with their best loadings (:func:`ml_loadings`), which raises the
+    likelihood; the better run continues the history.
+
+    Parameters
+    ----------
+    run : EMResult
+        The finished run, with ``params`` ``loadings`` and ``uniquenesses``.
+    R : ndarray of shape (p, p)
+    k : int
+    resume : callable
+        ``resume(params) -> EMResult``, EM from ``params``.
+
+    Returns
+    -------
+    EMResult
+    """
+    for _ in range(_MAX_ESCAPES):
+        psi = run.params["uniquenesses"]
+        curvature, direction, scale = free_curvature(psi, R, k)
+        if curvature >= -_CURVATURE_RTOL * max(scale, 1.0):
+            break
+        trials = []
+        for sign in (1.0, -1.0):
+            start = np.clip(psi + sign * _ESCAPE_STEP * direction, UNIQUENESS_FLOOR, 1.0)
+            trials.append(resume({"loadings": ml_loadings(start, R, k), "uniquenesses": start}))
+        best = max(trials, key=lambda trial: trial.loglik)
+        if not best.loglik > run.loglik + _FTOL * 10 * len(R) * max(abs(run.loglik), 1.0):
+            break
+        run = dataclasses.replace(best, history=np.concatenate([run.history, best.history]),
+                                  n_iter=run.n_iter + sum(trial.n_iter for trial in trials))
+    return run
 
 
 def loglik_standardised(R, loadings, psi):

@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import _lowrank
 from .._base import LatentModel, Posterior, StreamingMixin, rowwise
-from .._em import EMMixin
+from .._em import EMMixin, run_em
 from .._linalg import floor_eigenvalues, single_blas_thread
 from .._source import SummarySource, chunk_rows
 from .._stats import ScatterStats, SummaryLoglik, observed_columns, pairwise_stats
@@ -319,7 +319,9 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
             result = _fitting.fit_ml_quasi_newton(R, k, tol=self.tol, max_iter=self.max_iter)
         else:
             # EM reads the data only through their correlation matrix, a summary of n rows.
-            run = self._fit_em(SummarySource(ScatterStats(n, np.zeros(len(R)), R * n)), check_random_state(0))
+            source = SummarySource(ScatterStats(n, np.zeros(len(R)), R * n))
+            run = _fitting.em_leave_saddles(self._fit_em(source, check_random_state(0)), R, k, functools.partial(
+                run_em, self, source, tol=self.tol, max_iter=self.max_iter, name=type(self).__name__))
             psi = run.params["uniquenesses"]
             # Rotate EM's loadings to the ML identification (L^T Psi^-1 L diagonal).
             result = {"uniquenesses": psi, "loadings": _canonical(run.params["loadings"], psi),
