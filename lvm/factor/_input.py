@@ -105,8 +105,8 @@ def check_nonsingular(R, who, n_obs=None, names=None, *, rows_needed=False):
         return
     if too_few_rows:
         raise ValueError(
-            f"{who}: {n_obs} rows for {p} variables: the correlations of n rows have rank at most n - 1, "
-            f"so the correlation matrix is singular. Use more rows than variables (at least {p + 1})."
+            f"{who}: the correlation matrix is singular: {n_obs} rows for {p} variables, and the correlations "
+            f"of n rows have rank at most n - 1. Use more rows than variables (at least {p + 1})."
         )
     # The variables carrying the null direction are the linearly dependent ones.
     null = np.abs(vectors[:, 0])
