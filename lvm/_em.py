@@ -1,8 +1,8 @@
 """The one EM driver every EM model runs on, and the contract a model keeps with it.
 
-A model supplies three methods, and may supply a fourth (Dempster, Laird & Rubin 1977, in the form of
-sufficient statistics; Neal & Hinton 1998 for why they may be summed over
-chunks):
+A model supplies three methods, and may supply a fourth (Dempster, Laird &
+Rubin 1977, in the form of sufficient statistics; Neal & Hinton 1998 for why
+they may be summed over chunks):
 
 * ``_init_params(source, rng) -> params``: starting values, a dict; they may
   read the data only through ``source.reduce`` and ``source.take``;
@@ -118,6 +118,8 @@ def _converged(model, previous, params, stats, change, tol):
 
 def run_em(model, source, params, *, tol, max_iter, callback=None, verbose=0, name="EM"):
     """Iterate EM from ``params`` until the mean log-likelihood changes by less than ``tol``.
+
+    A model with an ``_em_converged`` method decides convergence itself.
 
     Parameters
     ----------
