@@ -132,6 +132,54 @@ def ml_gradient(psi, R, k):
     return ml_objective_and_gradient(psi, R, k)[1]
 
 
+def ml_hessian(psi, R, k):
+    """Hessian of the ML discrepancy :func:`ml_objective` in the uniquenesses.
+
+    With ``M = Psi^{-1/2} R Psi^{-1/2} = U E U^T`` (eigenvalues ``e``, the
+    ``k`` largest kept, the set ``D`` of the others discarded) and
+    ``F = sum_{m in D} (e_m - log e_m - 1)``, a step ``t`` in ``psi`` moves
+    ``M`` by ``-(A M + M A)`` with ``A = diag(t / (2 psi))``, and to second
+    order by ``3 A^2 M + 2 A M A + 3 M A^2``. Second-order perturbation of the
+    eigenvalues (Magnus & Neudecker 1999, ch. 8) then gives, with
+    ``S_f = U_D f(E_D) U_D^T`` and ``P_l = u_l u_l^T``,
+
+    ``4 psi_i psi_j H_ij = 2 (S_E o S_{1/E} + S_1 o S_1 + M o S_{1 - 1/E})_ij
+    + 2 sum_{l not in D} (P_l o S_{h_l})_ij + 6 delta_ij (S_{E - 1})_ii``,
+
+    where ``o`` is the elementwise product and
+    ``h_l(e) = (1 - 1/e) (e_l + e)^2 / (e - e_l)``; the pairs of discarded
+    eigenvalues collapse to the first three products because
+    ``(f'(e_l) - f'(e_m)) / (e_l - e_m) = 1 / (e_l e_m)`` for
+    ``f(e) = e - log e``. The cost is ``O(k p^3)``.
+
+    Parameters
+    ----------
+    psi : ndarray of shape (p,)
+    R : ndarray of shape (p, p)
+    k : int
+
+    Returns
+    -------
+    ndarray of shape (p, p)
+    """
+    p = len(R)
+    values, vectors = _scaled_eigen(psi, R, k)
+    kept_values, kept_vectors = values[p - k:], vectors[:, p - k:]
+    dropped, U = values[: p - k], vectors[:, : p - k]
+
+    def spectral(weights):
+        return (U * weights) @ U.T
+
+    M = (vectors * values) @ vectors.T
+    curvature = 2.0 * (spectral(dropped) * spectral(1.0 / dropped) + spectral(np.ones_like(dropped)) ** 2
+                       + M * spectral(1.0 - 1.0 / dropped))
+    for value, vector in zip(kept_values, kept_vectors.T, strict=True):
+        mixed = (1.0 - 1.0 / dropped) * (value + dropped) ** 2 / (dropped - value)
+        curvature += 2.0 * np.outer(vector, vector) * spectral(mixed)
+    curvature[np.diag_indices(p)] += 6.0 * np.diag(spectral(dropped - 1.0))
+    return curvature / (4.0 * np.outer(psi, psi))
+
+
 def _minimise_ml(start, R, k, tol, max_iter, lower):
     p = len(R)
     return optimize.minimize(
@@ -186,9 +234,10 @@ def fit_ml_quasi_newton(R, k, *, start=None, tol=1e-9, max_iter=1000, lower=UNIQ
     stops there too). At the end the Hessian (:func:`ml_hessian`) over the
     uniquenesses not held by a bound is checked; while its smallest eigenvalue
     is negative, the fit restarts from the point moved a short step along the
-    eigenvector, each way, and keeps the lower discrepancy (the standard
-    escape along a direction of negative curvature; Nocedal & Wright 2006,
-    sec. 4.3). The point returned is then a local minimum.
+    eigenvector, each way, and keeps the lower discrepancy (a step along a
+    direction of negative curvature; More & Sorensen 1979, Math. Programming
+    16, 1-20, doi:10.1007/BF01582091). The point returned is then a local
+    minimum.
 
     Parameters
     ----------
@@ -503,51 +552,3 @@ def fit_principal_axis(R, k, *, tol=1e-9, max_iter=1000):
         "n_iter": n_iter,
         "converged": converged,
     }
-
-
-def ml_hessian(psi, R, k):
-    """Hessian of the ML discrepancy :func:`ml_objective` in the uniquenesses.
-
-    With ``M = Psi^{-1/2} R Psi^{-1/2} = U E U^T`` (eigenvalues ``e``, the
-    ``k`` largest kept, the set ``D`` of the others discarded) and
-    ``F = sum_{m in D} (e_m - log e_m - 1)``, a step ``t`` in ``psi`` moves
-    ``M`` by ``-(A M + M A)`` with ``A = diag(t / (2 psi))``, and to second
-    order by ``3 A^2 M + 2 A M A + 3 M A^2``. Second-order perturbation of the
-    eigenvalues (Magnus & Neudecker 1999, ch. 8) then gives, with
-    ``S_f = U_D f(E_D) U_D^T`` and ``P_l = u_l u_l^T``,
-
-    ``4 psi_i psi_j H_ij = 2 (S_E o S_{1/E} + S_1 o S_1 + M o S_{1 - 1/E})_ij
-    + 2 sum_{l not in D} (P_l o S_{h_l})_ij + 6 delta_ij (S_{E - 1})_ii``,
-
-    where ``o`` is the elementwise product and
-    ``h_l(e) = (1 - 1/e) (e_l + e)^2 / (e - e_l)``; the pairs of discarded
-    eigenvalues collapse to the first three products because
-    ``(f'(e_l) - f'(e_m)) / (e_l - e_m) = 1 / (e_l e_m)`` for
-    ``f(e) = e - log e``. The cost is ``O(k p^3)``.
-
-    Parameters
-    ----------
-    psi : ndarray of shape (p,)
-    R : ndarray of shape (p, p)
-    k : int
-
-    Returns
-    -------
-    ndarray of shape (p, p)
-    """
-    p = len(R)
-    values, vectors = _scaled_eigen(psi, R, k)
-    kept_values, kept_vectors = values[p - k:], vectors[:, p - k:]
-    dropped, U = values[: p - k], vectors[:, : p - k]
-
-    def spectral(weights):
-        return (U * weights) @ U.T
-
-    M = (vectors * values) @ vectors.T
-    curvature = 2.0 * (spectral(dropped) * spectral(1.0 / dropped) + spectral(np.ones_like(dropped)) ** 2
-                       + M * spectral(1.0 - 1.0 / dropped))
-    for value, vector in zip(kept_values, kept_vectors.T, strict=True):
-        mixed = (1.0 - 1.0 / dropped) * (value + dropped) ** 2 / (dropped - value)
-        curvature += 2.0 * np.outer(vector, vector) * spectral(mixed)
-    curvature[np.diag_indices(p)] += 6.0 * np.diag(spectral(dropped - 1.0))
-    return curvature / (4.0 * np.outer(psi, psi))
