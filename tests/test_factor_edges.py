@@ -345,3 +345,24 @@ def test_em_also_leaves_the_symmetric_saddle_point():
     assert fa.fit_statistics_["objective"] == pytest.approx(0.12668163404, abs=1e-10)
     _assert_never_decreases(fa.history_)
     assert _smallest_free_curvature(fa.uniquenesses_, R, 1) > 0
+
+
+@pytest.mark.parametrize("normalize", [False, True])
+def test_promax_leaves_a_factor_without_loadings_alone(normalize):
+    # R's promax stops with a singular least-squares fit here; the empty factor
+    # has nothing to rotate, so the others get their own promax rotation.
+    A = np.random.default_rng(1).uniform(-0.8, 0.9, (7, 2))
+    with_empty = lvm.factor.rotate(np.column_stack([A, np.zeros(7)]), "promax", normalize=normalize)
+    alone = lvm.factor.rotate(A, "promax", normalize=normalize)
+    np.testing.assert_allclose(with_empty.loadings[:, :2], alone.loadings, atol=1e-12)
+    np.testing.assert_array_equal(with_empty.loadings[:, 2], 0.0)
+    np.testing.assert_allclose(with_empty.factor_correlation[:2, :2], alone.factor_correlation, atol=1e-12)
+    np.testing.assert_allclose(with_empty.factor_correlation[2], [0.0, 0.0, 1.0], atol=1e-12)
+
+
+def test_bartlett_scores_of_a_factor_without_loadings_are_a_clear_error():
+    from lvm.factor.scores import bartlett_weights
+
+    loadings = np.array([[0.8, 0.0], [0.7, 0.0], [0.6, 0.0], [0.5, 0.0]])
+    with pytest.raises(ValueError, match=r"factor\(s\) \[2\], whose loadings are all zero"):
+        bartlett_weights(loadings, np.full(4, 0.5))

@@ -141,7 +141,12 @@ def promax(A, power=4, normalize=False):
     varimax = rotate(A / norms[:, None], "varimax", normalize=True)
     V = varimax.loadings
     target = V * np.abs(V) ** (power - 1)
-    U = linalg.lstsq(V, target)[0]
+    # A factor with no loadings has an empty target column and would make the
+    # least-squares fit singular (R's promax stops there); it is left as it is
+    # and the others are fitted among themselves.
+    loaded = np.sum(V**2, axis=0) > 0
+    U = np.eye(V.shape[1])
+    U[np.ix_(loaded, loaded)] = linalg.lstsq(V[:, loaded], target[:, loaded])[0]
     U = U * np.sqrt(np.diag(linalg.inv(U.T @ U)))
     T = varimax.rotation_matrix @ U
     return Rotation((V @ U) * norms[:, None], T, linalg.inv(T.T @ T))
