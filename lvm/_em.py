@@ -175,9 +175,12 @@ def run_em(model, source, params, *, tol, max_iter, callback=None, verbose=0, na
                 converged = True
                 break
     if not converged and max_iter > 0:
+        last = history[-1] - history[-2]
+        reason = (f"the last change in mean log-likelihood was {last:.3g}, above tol={tol:g}" if abs(last) >= tol
+                  else f"the log-likelihood changed by {last:.3g}, below tol={tol:g}, but the parameters "
+                  "had not settled")
         warnings.warn(
-            f"{name} did not converge in max_iter={max_iter} iterations: the last change in "
-            f"mean log-likelihood was {history[-1] - history[-2]:.3g}, above tol={tol:g}. "
+            f"{name} did not converge in max_iter={max_iter} iterations: {reason}. "
             "Increase max_iter, loosen tol, or standardise the data.",
             ConvergenceWarning,
             stacklevel=4,

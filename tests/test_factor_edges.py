@@ -366,3 +366,13 @@ def test_bartlett_scores_of_a_factor_without_loadings_are_a_clear_error():
     loadings = np.array([[0.8, 0.0], [0.7, 0.0], [0.6, 0.0], [0.5, 0.0]])
     with pytest.raises(ValueError, match=r"factor\(s\) \[2\], whose loadings are all zero"):
         bartlett_weights(loadings, np.full(4, 0.5))
+
+
+def test_em_warning_says_the_parameters_had_not_settled():
+    # An exact one-factor matrix fitted with three factors: the likelihood is
+    # flat at once, while the spare factors' loadings shrink only like 1 / t.
+    R = np.full((6, 6), 0.5)
+    np.fill_diagonal(R, 1.0)
+    with pytest.warns(lvm.exceptions.ConvergenceWarning, match="below tol=1e-09, but the parameters had not settled"):
+        fa = lvm.FactorAnalysis(3, solver="em", max_iter=300).fit_covariance(R, 100)
+    assert not fa.converged_
