@@ -312,3 +312,9 @@ class FactorEMMixin:
         mean, loadings, residual = _lowrank.missing_m_step(stats)
         return {"mean": mean, "loadings": loadings, "noise_variance": np.maximum(residual, params["noise_floor"]),
                 "noise_floor": params["noise_floor"]}
+
+    def _em_converged(self, previous, params, stats, change, tol):
+        # Where the likelihood is flat EM changes it by about the square of its
+        # step: the gradient (with missing entries, the step) must vanish too.
+        R = stats.summary.covariance() if isinstance(stats, SummaryLoglik) else None
+        return abs(change) < tol and _fitting.em_settled(previous, params, R, tol)

@@ -1,5 +1,6 @@
 """Exploratory factor analysis: ML, minres and principal axis, rotations, scores, fit."""
 
+import functools
 import numbers
 import warnings
 
@@ -9,6 +10,7 @@ from scipy import linalg
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import LatentModel, StreamingMixin
+from .._em import run_em
 from .._linalg import single_blas_thread
 from .._source import SummarySource
 from .._stats import ScatterStats
@@ -17,7 +19,7 @@ from ..exceptions import ConvergenceWarning, HeywoodCaseWarning
 from . import _fitting
 from ._estimate import Estimate, variance_table
 from ._inference import FactorInferenceMixin
-from ._input import covariance_to_correlation
+from ._input import check_factorable, covariance_to_correlation
 from ._missing import FactorEMMixin
 from ._report import build_summary
 from .fit import fit_statistics
@@ -97,7 +99,10 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
     tol : float, default=1e-9
         Convergence tolerance: norm of the projected gradient of the objective
         for L-BFGS-B (ML and minres), change of the mean log-likelihood per
-        sample for EM, largest change of a communality for principal axis.
+        sample for EM together with the largest entry of the gradient (on a
+        complete matrix) or the largest change of an implied correlation
+        (with missing entries), largest change of a communality for
+        principal axis.
     max_iter : int, default=10000
         Most iterations; a solver that stops there warns with
         :class:`~sklearn.exceptions.ConvergenceWarning`.
@@ -393,14 +398,7 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
 
     def _fit_correlation(self, R, n, *, mean, scale, ml_scale, source, varying=None):
         k = self._check_k(len(R), n)
-        try:
-            linalg.cholesky(R, lower=True)
-        except linalg.LinAlgError:
-            raise ValueError(
-                "FactorAnalysis: the correlation matrix is singular (some variables are exact linear "
-                "combinations of others, e.g. duplicated columns, or there are fewer rows than "
-                "variables); drop the redundant variables."
-            ) from None
+        check_factorable(R, n, self._names() if varying is None else list(np.asarray(self._names())[varying]))
         if len(R) <= _SINGLE_THREAD_MAX_P:
             with single_blas_thread():
                 result, history = self._estimate(R, k, n)
@@ -439,7 +437,9 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
             history = [offset - 0.5 * value for value in history]
         else:
             # EM reads the data only through their correlation matrix, a summary of n rows.
-            run = self._run_em(SummarySource(ScatterStats(n, np.zeros(len(R)), R * n)))
+            source = SummarySource(ScatterStats(n, np.zeros(len(R)), R * n))
+            run = _fitting.em_leave_saddles(self._run_em(source), R, k, functools.partial(
+                run_em, self, source, tol=self.tol, max_iter=self.max_iter, name=type(self).__name__))
             psi = run.params["uniquenesses"]
             loadings = _fitting.ml_loadings(psi, R, k)  # the canonical rotation of the EM loadings
             return ({"uniquenesses": psi, "loadings": loadings, "n_iter": run.n_iter,
