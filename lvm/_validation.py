@@ -35,7 +35,10 @@ class Interval:
             return False
         # NaN fails every comparison below, so it would pass them all; no
         # parameter of an lvm model has a meaning at infinity either.
-        if not math.isfinite(value):
+        try:
+            if not math.isfinite(value):
+                return False
+        except OverflowError:  # an integer too large for a float is not a sensible value either
             return False
         if self.left is not None:
             if value < self.left or (self.closed in ("right", "neither") and value == self.left):
@@ -228,9 +231,9 @@ def check_data(estimator, X, *, reset, allow_nan=False, min_samples=2, name="X",
         # A fit checks magnitude through its variance; methods of a fitted
         # model square distances or project without that check, so values
         # whose squares overflow would come back as NaN.
-        largest = max(X.max(), -X.min())
+        largest = float(max(X.max(), -X.min()))
         if np.isnan(largest):
-            largest = max(np.nanmax(X), -np.nanmin(X)) if not np.isnan(X).all() else 0.0
+            largest = float(max(np.nanmax(X), -np.nanmin(X))) if not np.isnan(X).all() else 0.0
         if largest > _MAX_MAGNITUDE:
             raise ValueError(_magnitude_message(X, name))
     return (X, sums) if return_sums else X

@@ -195,3 +195,15 @@ def test_fits_are_equivariant_under_shift_and_scale(case, scale, shift):
     assert moved.score(Y) == pytest.approx(expected, rel=1e-6, abs=1e-6)
     if hasattr(base, "predict"):
         assert np.array_equal(base.predict(X), moved.predict(Y))
+
+
+def test_factor_analysis_refuses_wide_data_before_forming_its_correlation_matrix():
+    # 100 rows for 12,000 columns: the scatter matrix alone would be 1.1 GB.
+    import resource
+
+    X = np.random.default_rng(0).standard_normal((100, 12_000))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ValueError, match="singular: 100 rows for 12000 variables"):
+        lvm.FactorAnalysis(2).fit(X)
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kib < 200_000

@@ -282,6 +282,15 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         """
         self._check_params()
         self._forget_stream()
+        shape = getattr(X, "shape", None)
+        if shape is not None and len(shape) == 2 and 1 < shape[0] <= shape[1]:
+            # Said before the p x p scatter is formed: for wide data that
+            # matrix alone can exceed memory.
+            raise ValueError(
+                f"FactorAnalysis: the correlation matrix is singular: {shape[0]} rows for {shape[1]} variables, "
+                "and the correlations of n rows have rank at most n - 1. Use more rows than variables "
+                f"(at least {shape[1] + 1}), or PPCA/PCA, which fit wide data."
+            )
         data = read_data(self, X, allow_nan=self.missing != "error", columns=False, scatter=True)
         if data.complete:
             self._fit_scatter(data.scatter, data.described)
