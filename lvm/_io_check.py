@@ -73,7 +73,8 @@ def _signature(value):
     if isinstance(value, str):
         return ("str",)
     if isinstance(value, np.ndarray):
-        kind = {"i": "int", "u": "int", "O": "str", "U": "str", "b": "bool"}.get(value.dtype.kind, value.dtype.kind)
+        kind = {"i": "integer", "u": "integer", "O": "text", "U": "text", "b": "bool", "f": "float",
+                "c": "complex"}.get(value.dtype.kind, value.dtype.kind)
         return ("ndarray", kind, value.ndim)
     if isinstance(value, pd.DataFrame):
         return ("DataFrame",)
