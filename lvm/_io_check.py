@@ -13,6 +13,7 @@ constants never becomes a rule.
 
 import inspect
 import numbers
+import threading
 import warnings
 
 import numpy as np
@@ -28,6 +29,7 @@ _DIMENSION_PARAMETERS = ("n_components", "n_factors")
 # budgets are capped so that a load takes milliseconds, not a fit's time.
 _BUDGET_PARAMETERS = {"max_iter": 10, "epochs": 3, "n_init": 1}
 _CACHE = {}
+_CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 32
 
 
@@ -213,11 +215,13 @@ def _slots_of(attributes):
 
 def _template(cls, params):
     key = (cls, repr(sorted((k, repr(v)) for k, v in params.items() if not isinstance(v, np.ndarray))))
-    if key not in _CACHE:
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = _Template(cls, params)
-    return _CACHE[key]
+    # One lock: loads from several threads share the cache and never fit the same references twice.
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            if len(_CACHE) >= _CACHE_SIZE:
+                _CACHE.pop(next(iter(_CACHE)))
+            _CACHE[key] = _Template(cls, params)
+        return _CACHE[key]
 
 
 def check_attributes(cls, params, attributes):

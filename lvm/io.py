@@ -4,9 +4,10 @@ A model file is a NumPy ``.npz`` archive: every array of the model is one
 member, and the member ``__header__`` holds a JSON document with the class
 name, the constructor parameters, how to rebuild each fitted attribute, the
 file format version and a SHA-256 checksum over the header and all arrays.
-Loading uses ``allow_pickle=False`` and only instantiates lvm's own classes,
-so a model file can be opened safely; a truncated or altered file is refused
-with :class:`~lvm.exceptions.ModelFileError`.
+Loading never unpickles and only instantiates lvm's public model classes; a
+truncated, damaged or malformed file is refused with
+:class:`~lvm.exceptions.ModelFileError`. The checksum detects damage, not
+forgery; what a crafted file can and cannot do is in :func:`load`.
 """
 
 import hashlib
