@@ -224,8 +224,11 @@ def _template(cls, params):
         return _CACHE[key]
 
 
-def check_attributes(cls, params, attributes):
+def check_attributes(cls, params, attributes, written_by=""):
     """Refuse fitted attributes that a fit of ``cls`` with ``params`` could not have made.
+
+    ``written_by`` is added to the message about an unknown attribute (a file
+    from another lvm version may hold one).
 
     Raises
     ------
@@ -240,7 +243,7 @@ def check_attributes(cls, params, attributes):
         if hasattr(cls, name):
             raise ModelFileError(f"the attribute {name!r} would hide {name_of}.{name}")
         if name not in template.names:
-            raise ModelFileError(f"{name_of} has no fitted attribute {name!r}")
+            raise ModelFileError(f"{name_of} has no fitted attribute {name!r}{written_by}")
         signature, expected = _signature(value), template.signatures.get(name)
         if expected is not None and signature not in expected:
             allowed = " or ".join(sorted(_describe(s) for s in expected))

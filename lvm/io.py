@@ -428,7 +428,9 @@ def load(path):
         except (ValueError, TypeError) as exc:
             raise ModelFileError(f"its parameters are invalid: {exc}") from None
         attributes = {k: _decode(v, arrays) for k, v in header["attributes"].items()}
-        check_attributes(cls, model.get_params(deep=False), attributes)
+        written_by = "" if header["lvm_version"] == __version__ else (
+            f" (the file was written by lvm {header['lvm_version']}; this is lvm {__version__})")
+        check_attributes(cls, model.get_params(deep=False), attributes, written_by)
         for name, value in attributes.items():
             setattr(model, name, value)
         exercise(model, sum(a.size for a in arrays.values()))
