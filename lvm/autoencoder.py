@@ -46,10 +46,12 @@ _THREADED_PRODUCT = 2_000_000
 def _finite(interval):
     """``interval`` restricted to finite values: an infinite step or penalty has no meaning."""
     return _Kind(str(interval).replace("a number", "a finite number"),
-                 lambda v: interval.accepts(v) and _is_finite(v))
+                 lambda v: _is_finite(v) and interval.accepts(v))
 
 
 def _is_finite(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
     try:
         return math.isfinite(value)
     except OverflowError:  # an integer beyond float's range
