@@ -28,6 +28,8 @@ _DIMENSION_PARAMETERS = ("n_components", "n_factors")
 # The reference fits need shapes, not converged numbers: their iteration
 # budgets are capped so that a load takes milliseconds, not a fit's time.
 _BUDGET_PARAMETERS = {"max_iter": 10, "epochs": 3, "n_init": 1}
+# Scalars any list or undocumented-by-fit attribute may hold.
+_PLAIN = frozenset({("none",), ("bool",), ("int",), ("float",), ("str",)})
 _CACHE = {}
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 32
@@ -128,11 +130,32 @@ def _fitted(model):
     return {k: v for k, v in vars(model).items() if k.endswith("_") and not k.startswith("_")}
 
 
-def _synthetic(p, seed):
-    # Three latent factors plus noise: structure for every model to find.
+def _synthetic(p, k, seed):
+    # Three latent factors plus noise: structure for every model to find; at
+    # least a few rows per component.
     rng = np.random.default_rng(seed)
-    n = 4 * p + 20
+    n = 4 * p + 3 * k + 20
     return rng.normal(size=(n, 3)) @ rng.normal(size=(3, p)) + 0.5 * rng.normal(size=(n, p))
+
+
+def _reference_fit(cls, base, mode, width, k, bump):
+    """``(params, fitted attributes)`` of one reference fit, or None when it cannot be fitted."""
+    X = _synthetic(width, k, width)
+    data = pd.DataFrame(X, columns=[f"c{j}" for j in range(width)]) if mode == "frame" else X
+    for step in sorted({bump, 0}, reverse=True):
+        params = {key: (v + step if key in _DIMENSION_PARAMETERS and isinstance(v, numbers.Integral)
+                        and not isinstance(v, bool) else v) for key, v in base.items()}
+        try:
+            model = cls(**params)
+            if mode == "stream":
+                half = len(X) // 2
+                model.partial_fit(data[:half]).partial_fit(data[half:])
+            else:
+                model.fit(data)
+        except Exception:  # noqa: BLE001 - a reference that cannot be fitted only weakens the checks
+            continue
+        return params, _fitted(model)
+    return None
 
 
 def _reference_fits(cls, params):
@@ -158,23 +181,15 @@ def _reference_fits(cls, params):
     with warnings.catch_warnings(), np.errstate(all="ignore"), single_blas_thread():
         warnings.simplefilter("ignore")
         for mode in modes:
-            for width, bump in ((2 * k + 4, 0), (2 * k + 7, 1)):
-                X = _synthetic(width, width)
-                data = pd.DataFrame(X, columns=[f"c{j}" for j in range(width)]) if mode == "frame" else X
-                for step in sorted({bump, 0}, reverse=True):
-                    ref_params = {key: (v + step if key in _DIMENSION_PARAMETERS and isinstance(v, numbers.Integral)
-                                        and not isinstance(v, bool) else v) for key, v in base.items()}
-                    try:
-                        model = cls(**ref_params)
-                        if mode == "stream":
-                            half = len(X) // 2
-                            model.partial_fit(data[:half]).partial_fit(data[half:])
-                        else:
-                            model.fit(data)
-                    except Exception:  # noqa: BLE001 - a reference that cannot be fitted only weakens the checks
-                        continue
-                    fits.append((ref_params, _fitted(model)))
-                    break
+            # Two widths, one even and one odd so that they always differ: a
+            # small one first (cheap, and enough for mixtures of many
+            # components), then one wide enough for k factors or components.
+            for candidates, bump in (((6, 2 * k + 4), 0), ((9, 2 * k + 7), 1)):
+                fitted = None
+                for width in candidates:
+                    fitted = fitted or _reference_fit(cls, base, mode, width, k, bump)
+                if fitted is not None:
+                    fits.append(fitted)
     return fits
 
 
@@ -184,14 +199,13 @@ class _Template:
     def __init__(self, cls, params):
         fits = _reference_fits(cls, params)
         self.names = documented_attributes(cls)
-        self.signatures, self.items, self.lengths = {}, {}, {}
+        self.signatures, self.items = {}, {}
         for _, attributes in fits:
             self.names |= set(attributes)
             for name, value in attributes.items():
                 self.signatures.setdefault(name, set()).add(_signature(value))
                 if isinstance(value, (list, tuple)):
                     self.items.setdefault(name, set()).update(_signature(v) for v in value)
-                    self.lengths.setdefault(name, set()).add(len(value))
         self.ties = self._ties([(_slots_of(attributes), _dimensions(p, attributes)) for p, attributes in fits])
 
     @staticmethod
@@ -248,13 +262,13 @@ def check_attributes(cls, params, attributes, written_by=""):
         if expected is not None and signature not in expected:
             allowed = " or ".join(sorted(_describe(s) for s in expected))
             raise ModelFileError(f"the attribute {name!r} is {_describe(signature)}; {name_of} makes it {allowed}")
-        if expected is None and signature[0] not in ("none", "bool", "int", "float", "str", "ndarray"):
+        if expected is None and signature not in _PLAIN and signature[0] != "ndarray":
             raise ModelFileError(f"the attribute {name!r} is {_describe(signature)}, which {name_of} never makes")
         if isinstance(value, (list, tuple)) and name in template.items:
-            lengths = template.lengths[name]
-            if len(lengths) == 1 and 0 not in lengths and len(value) not in lengths:
-                raise ModelFileError(f"the attribute {name!r} has {len(value)} items; {name_of} makes {min(lengths)}")
-            items = template.items[name] or {("int",), ("float",), ("str",)}
+            # How many items a list holds may depend on the data (the variables
+            # in a Heywood case); what kind of items it holds does not, though
+            # a list of labels may hold numbers or names.
+            items = template.items[name] | _PLAIN
             for item in value:
                 if _signature(item) not in items:
                     raise ModelFileError(f"the attribute {name!r} holds {_describe(_signature(item))}, "
