@@ -130,7 +130,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
     n_iter_no_change : int, default=10
         Epochs without improvement before early stopping ends training.
     tol : float, default=0.0
-        Smallest decrease of the validation loss that counts as improvement.
+        Smallest decrease of the validation loss that counts as improvement;
+        finite.
     dtype : {numpy.float32, numpy.float64}, default=numpy.float64
         Floating type of the weights and of all computation; float32 is about
         twice as fast on large data.
