@@ -1,11 +1,14 @@
 """A small numpy autoencoder: the deep-learning view of a latent space."""
 
 import contextlib
+import math
 import numbers
+import warnings
 
 import numpy as np
 import pandas as pd
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 from tqdm.auto import tqdm
@@ -26,6 +29,11 @@ _FLOAT_TYPE = _Kind(
     lambda v: isinstance(v, (type, str, np.dtype)) and _as_dtype(v) in (np.float32, np.float64),
 )
 _ACTIVATIONS = ("tanh", "relu", "linear", "sigmoid")
+# Training stops with an error once a mini-batch loss exceeds the first
+# mini-batch's loss by this factor: Adam's steps are bounded by the learning
+# rate, so a loss a million times that of the untrained network means the
+# steps overshoot, not that a hard stretch of data was met.
+_DIVERGENCE_FACTOR = 1e6
 # Mini-batch products smaller than this many multiply-adds take a fraction of a
 # millisecond on one core; waking a second BLAS thread costs as much, and far
 # more when another process holds the other core (measured: a 64-128-2 network
@@ -33,6 +41,21 @@ _ACTIVATIONS = ("tanh", "relu", "linear", "sigmoid")
 # networks train with single-threaded BLAS; a 784-64 layer with batches of 64
 # (3.2 million) already gains from a second thread.
 _THREADED_PRODUCT = 2_000_000
+
+
+def _finite(interval):
+    """``interval`` restricted to finite values: an infinite step or penalty has no meaning."""
+    return _Kind(str(interval).replace("a number", "a finite number"),
+                 lambda v: _is_finite(v) and interval.accepts(v))
+
+
+def _is_finite(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond float's range
+        return False
 
 
 def _as_dtype(value):
@@ -73,7 +96,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
     Parameters
     ----------
     n_components : int, default=2
-        Width of the bottleneck: the dimension of the latent space.
+        Width of the bottleneck: the dimension of the latent space, at most
+        the number of features.
     hidden : tuple of int, default=(64,)
         Widths of the encoder's hidden layers; the decoder uses them in
         reverse. ``()`` gives a single-layer encoder and decoder.
@@ -90,13 +114,13 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
         own standard deviation (constant features by 1), which weighs every
         feature equally; None uses the data as given.
     learning_rate : float, default=1e-3
-        Adam's step size ``eta``.
+        Adam's step size ``eta``; positive and finite.
     batch_size : int, default=200
         Rows per mini-batch (capped at the number of training rows).
     epochs : int, default=200
         Passes over the training rows.
     weight_decay : float, default=0.0
-        ``lambda``: L2 penalty on the weights, not the biases.
+        ``lambda``: L2 penalty on the weights, not the biases; finite.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows, stop when their loss has
         not improved by more than ``tol`` for ``n_iter_no_change`` epochs, and
@@ -106,15 +130,17 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
     n_iter_no_change : int, default=10
         Epochs without improvement before early stopping ends training.
     tol : float, default=0.0
-        Smallest decrease of the validation loss that counts as improvement.
+        Smallest decrease of the validation loss that counts as improvement;
+        finite.
     dtype : {numpy.float32, numpy.float64}, default=numpy.float64
         Floating type of the weights and of all computation; float32 is about
         twice as fast on large data.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split and the shuffling;
         the same value gives bit-identical weights.
-    verbose : int, default=0
-        Show a progress bar over epochs with the current losses.
+    verbose : bool or int, default=0
+        Show a progress bar over epochs with the current losses when true or
+        positive.
 
     Attributes
     ----------
@@ -156,6 +182,17 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
     --------
     PCA : the linear autoencoder's optimum, in closed form.
 
+    Notes
+    -----
+    Training is watched against the loss ``L_0`` of the untrained network
+    on the training rows. Too large a learning rate makes Adam overshoot: as
+    soon as a mini-batch loss is not finite or exceeds ``10**6 L_0``, or the
+    weights overflow, ``fit`` stops with a ValueError that names the epoch
+    and leaves the model unfitted (a diverged network holds no usable
+    weights). A training that stays finite but ends with a loss above
+    ``L_0`` keeps its weights and warns with
+    :class:`~sklearn.exceptions.ConvergenceWarning`.
+
     References
     ----------
     Baldi, P. and Hornik, K. (1989). Neural networks and principal component
@@ -181,17 +218,17 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
         "activation": [Options(*_ACTIVATIONS)],
         "output_activation": [Options(None, *_ACTIVATIONS)],
         "standardize": [Options("global", "feature", None)],
-        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "learning_rate": [_finite(Interval(numbers.Real, 0, None, closed="neither"))],
         "batch_size": [Interval(numbers.Integral, 1, None)],
         "epochs": [Interval(numbers.Integral, 1, None)],
-        "weight_decay": [Interval(numbers.Real, 0, None)],
+        "weight_decay": [_finite(Interval(numbers.Real, 0, None))],
         "early_stopping": [BOOLEAN],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None)],
-        "tol": [Interval(numbers.Real, 0, None)],
+        "tol": [_finite(Interval(numbers.Real, 0, None))],
         "dtype": [_FLOAT_TYPE],
         "random_state": [RANDOM_STATE],
-        "verbose": [Interval(numbers.Integral, 0, None)],
+        "verbose": [BOOLEAN, Interval(numbers.Integral, 0, None)],
     }
 
     def __init__(self, n_components=2, *, hidden=(64,), activation="tanh", output_activation=None,
@@ -293,6 +330,18 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
         -------
         Autoencoder
             The fitted model.
+
+        Raises
+        ------
+        ValueError
+            For invalid parameters, ``n_components`` above the number of
+            features (checked before the network is built), or a training
+            that diverges (see Notes of the class).
+
+        Warns
+        -----
+        ConvergenceWarning
+            When the last epoch's loss is above the untrained network's.
         """
         self._check_params()
         dtype = np.dtype(self.dtype)
@@ -301,6 +350,14 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
         given = getattr(X, "dtype", None)
         X = self._check_range(check_data(self, X, reset=True, dtype=dtype if given == dtype else np.float64), dtype)
         n, p = X.shape
+        if self.n_components > p:
+            # Checked before anything is allocated: the layers grow with the
+            # bottleneck, and a wide one would take memory for no purpose.
+            raise ValueError(
+                f"Autoencoder: n_components={self.n_components} is wider than the data "
+                f"({p} features); a bottleneck must have at most n_features units. "
+                f"Use n_components <= {p}."
+            )
         mean, scale, Xs = self._standardize(X)
         rng = check_random_state(self.random_state)
         train, valid = self._split(n, rng)
@@ -312,7 +369,10 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
         flat = _nn.init_parameters(sizes, activations, rng, dtype)
         widest = max(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
         largest = min(self.batch_size, X_train.shape[0]) * widest
-        with single_blas_thread() if largest < _THREADED_PRODUCT else contextlib.nullcontext():
+        # Overflow is not warned about here: _train checks every loss and the
+        # weights after every epoch, and stops with one clear error instead.
+        with single_blas_thread() if largest < _THREADED_PRODUCT else contextlib.nullcontext(), \
+                np.errstate(over="ignore", invalid="ignore"):
             best, history, best_loss, best_epoch = self._train(flat, sizes, activations, X_train, X_valid, rng)
         if best is not None:
             flat[...] = best
@@ -350,6 +410,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
         unit = 2.0 / (batch * p)
         train_loss, valid_loss = [], []
         best, best_loss, best_epoch = None, None, 0
+        initial = self._initial_loss(coefs, intercepts, activations, X_train, batch)
+        limit = _DIVERGENCE_FACTOR * initial
         bar = tqdm(range(1, self.epochs + 1), desc="Autoencoder", unit="epoch", disable=not self.verbose)
         for epoch in bar:
             order = rng.permutation(n)
@@ -363,8 +425,13 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
                     coefs, intercepts, activations, rows, rows, self.weight_decay,
                     grad_coefs, grad_intercepts, outputs, deltas, work, gradient_unit=unit,
                 )
+                if not loss <= limit:  # also true for NaN
+                    self._diverged(epoch, f"a mini-batch loss reached {loss:.3g}, against {initial:.3g} "
+                                          "for the untrained network")
                 adam.step(flat, grad, unit)
                 total += loss * rows.shape[0]
+            if not np.isfinite(flat).all():
+                self._diverged(epoch, "the weights overflowed to infinity or NaN")
             train_loss.append(total / n)
             if X_valid is None:
                 valid_loss.append(np.nan)
@@ -379,11 +446,36 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
             elif epoch - best_epoch >= self.n_iter_no_change:
                 break
         bar.close()
+        if train_loss[-1] > initial:
+            warnings.warn(
+                f"Autoencoder training ended with a loss of {train_loss[-1]:.4g}, above the untrained "
+                f"network's {initial:.4g}: the steps overshoot. Lower learning_rate (now "
+                f"{self.learning_rate:g}).",
+                ConvergenceWarning, stacklevel=3,
+            )
         history = pd.DataFrame(
             {"train": train_loss, "validation": valid_loss},
             index=pd.RangeIndex(1, len(train_loss) + 1, name="epoch"),
         )
         return best, history, best_loss, best_epoch
+
+    def _initial_loss(self, coefs, intercepts, activations, X, batch):
+        """The training loss of the untrained network: the yardstick for divergence."""
+        penalty = sum(float(np.vdot(W, W)) for W in coefs) if self.weight_decay else 0.0
+        error = _nn.squared_error(coefs, intercepts, activations, X, batch) / X.size
+        return error + 0.5 * self.weight_decay * penalty
+
+    def _diverged(self, epoch, what):
+        # A model that failed to train must not look fitted, nor keep the
+        # weights of an earlier fit next to this fit's feature count.
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, name)
+        raise ValueError(
+            f"Autoencoder training diverged in epoch {epoch}: {what}. The steps overshoot; lower "
+            f"learning_rate (now {self.learning_rate:g}; the default is 1e-3)"
+            + (", or standardize the data (standardize='global')" if self.standardize is None else "")
+            + "."
+        )
 
     def _check_codes(self, Z):
         Z = check_array(Z, dtype=np.dtype(self.dtype))
