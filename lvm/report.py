@@ -10,7 +10,7 @@ import contextlib
 import html
 import os
 import shutil
-import tempfile
+import uuid
 from pathlib import Path
 
 from ._summary import dataframe_to_markdown
@@ -218,7 +218,10 @@ def staged_output(path):
     parent = out.absolute().parent
     while not parent.exists():
         parent = parent.parent
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name or 'lvm'}-", suffix=".partial", dir=parent))
+    # os.mkdir (unlike tempfile.mkdtemp, which makes it private) gives the
+    # folder the permissions the user's umask asks for, as a plain mkdir would.
+    staging = parent / f".{out.name or 'lvm'}-{os.getpid()}-{uuid.uuid4().hex[:8]}.partial"
+    staging.mkdir()
     try:
         yield staging
         out.absolute().parent.mkdir(parents=True, exist_ok=True)
