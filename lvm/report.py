@@ -196,13 +196,13 @@ def check_output_folder(path):
 def staged_output(path):
     """A temporary folder whose files go to ``path`` when the block succeeds.
 
-    The staging folder sits next to ``path`` (in its nearest existing parent,
-    so that the final move is a rename on the same file system). If ``path``
-    does not exist it is created by renaming the staging folder, all at once;
-    if it is an existing folder, the new files are moved into it, replacing
-    files of the same name and leaving the others. On any exception,
-    KeyboardInterrupt included, the staging folder is removed and ``path`` is
-    left as it was.
+    The staging folder is a hidden folder inside ``path`` if that exists, or
+    else in its nearest existing parent, so that the final moves are renames
+    on the same file system. If ``path`` does not exist it is created by
+    renaming the staging folder, all at once; if it is an existing folder,
+    the new files are moved into it, replacing files of the same name and
+    leaving the others. On any exception, KeyboardInterrupt included, the
+    staging folder is removed and ``path`` is left as it was.
 
     Parameters
     ----------
@@ -215,7 +215,9 @@ def staged_output(path):
         The staging folder to write into.
     """
     out = check_output_folder(path)
-    parent = out.absolute().parent
+    # Inside an existing folder (``--out .`` included, whose parent may not be
+    # writable), else in the nearest existing parent of the new one.
+    parent = out if out.is_dir() else out.absolute().parent
     while not parent.exists():
         parent = parent.parent
     # os.mkdir (unlike tempfile.mkdtemp, which makes it private) gives the

@@ -240,7 +240,7 @@ def test_a_failure_while_writing_leaves_no_folder(tmp_path, complete, capsys, mo
     assert [p.name for p in existing.iterdir()] == ["notes.txt"] and _leftovers(tmp_path) == []
 
 
-def test_an_existing_folder_gets_the_new_files_and_keeps_its_own(tmp_path, complete):
+def test_an_existing_folder_gets_the_new_files_and_keeps_its_own(tmp_path, complete, monkeypatch):
     path = _write(complete, tmp_path / "data.csv")
     existing = tmp_path / "existing"
     existing.mkdir()
@@ -249,6 +249,12 @@ def test_an_existing_folder_gets_the_new_files_and_keeps_its_own(tmp_path, compl
     names = {p.name for p in existing.iterdir()}
     assert {"notes.txt", "scores.csv", "model.npz", "loadings.png"} <= names
     assert (existing / "notes.txt").read_text() == "mine" and _leftovers(tmp_path) == []
+    # "--out ." is the current folder, staged inside it.
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert main(["fit", "pca", str(path), "-k", "2", "--id", "id", "--out", "."]) == 0
+    assert {p.name for p in here.iterdir()} == names - {"notes.txt"}
 
 
 def test_ctrl_c_exits_130_with_one_line_and_no_folder(tmp_path, complete, capsys, monkeypatch):
