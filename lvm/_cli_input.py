@@ -38,19 +38,24 @@ def delimiter(option):
     return option
 
 
-def sniff_delimiter(path, lines=50):
+def sniff_delimiter(path, decimal=".", lines=50):
     """The delimiter of a CSV file, guessed from its first lines (``','`` when unclear)."""
+    candidates = DELIMITERS.replace(decimal, "")
     with open(path, encoding="utf-8", errors="replace", newline="") as handle:
         sample = "".join(handle.readline() for _ in range(lines))
     try:
-        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+        return csv.Sniffer().sniff(sample, delimiters=candidates).delimiter
     except csv.Error:
-        return ","
+        return candidates[0]
 
 
-def _read(path, sep):
+def _read(path, sep, decimal):
+    if decimal is None or len(decimal) != 1:
+        raise CommandError(f"--decimal {decimal!r} must be one character, '.' or ','")
+    if decimal == sep:
+        raise CommandError(f"--decimal and --sep are both {decimal!r}; they must differ")
     try:
-        return pd.read_csv(path, sep=sep)
+        return pd.read_csv(path, sep=sep, decimal=decimal)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CommandError(f"{path} is not a readable CSV file ({first})") from None
@@ -125,6 +130,11 @@ def _split_off(frame, path, name, what):
     return frame.drop(columns=name), frame[name]
 
 
+def _decimal_commas(column):
+    text = column.dropna().astype(str).str.strip()
+    return bool(len(text)) and text.str.fullmatch(r"[-+]?\d*,?\d+").all() and text.str.contains(",").any()
+
+
 def _check_numeric(path, frame, allow_labels):
     bad = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if not bad:
@@ -132,6 +142,9 @@ def _check_numeric(path, frame, allow_labels):
     hint = "leave them out with --drop, choose the items with --columns, or name an identifier with --id"
     if allow_labels:
         hint = "name a label column with --labels, or " + hint
+    commas = [c for c in bad if _decimal_commas(frame[c])]
+    if commas:
+        raise CommandError(f"{path}: column(s) {commas} hold numbers written with decimal commas; pass --decimal ','")
     raise CommandError(f"{path}: column(s) {bad} are not numeric; lvm models need numbers ({hint})")
 
 
@@ -168,7 +181,7 @@ def _handle_missing(path, frame, missing, allowed):
     return frame
 
 
-def read_table(path, *, sep=None, columns=None, drop=None, id_column=None, labels=None, missing=None,
+def read_table(path, *, sep=None, decimal=".", columns=None, drop=None, id_column=None, labels=None, missing=None,
                missing_choices=("em", "drop"), allow_labels=False):
     """The numeric columns to fit, indexed by ``id_column`` (or row number), and the labels.
 
@@ -178,8 +191,8 @@ def read_table(path, *, sep=None, columns=None, drop=None, id_column=None, label
     path = Path(path)
     if not path.is_file():
         raise CommandError(f"no such file: {path}")
-    sep = delimiter(sep) or sniff_delimiter(path)
-    frame = _read(path, sep)
+    sep = delimiter(sep) or sniff_delimiter(path, decimal)
+    frame = _read(path, sep, decimal)
     if frame.empty:
         raise CommandError(f"{path} has no data rows")
     _check_one_wide_column(path, frame, sep)

@@ -42,12 +42,14 @@ def _add_data_options(parser, missing, missing_help, id_help):
     parser.add_argument("--id", metavar="COL", dest="id_column", help=id_help)
     parser.add_argument("--sep", metavar="CHAR", help="field delimiter: ',', ';', '|' or tab "
                         "(default: guessed from the first lines of the file)")
+    parser.add_argument("--decimal", metavar="CHAR", default=".",
+                        help="decimal mark: '.' (default) or ',' as in files from a German or French spreadsheet")
     parser.add_argument("--missing", choices=missing, help=missing_help)
 
 
 def _read(args, labels=None, missing_choices=("em", "drop")):
-    return read_table(args.data, sep=args.sep, columns=args.columns, drop=args.drop, id_column=args.id_column,
-                      labels=labels, missing=args.missing, missing_choices=missing_choices,
+    return read_table(args.data, sep=args.sep, decimal=args.decimal, columns=args.columns, drop=args.drop,
+                      id_column=args.id_column, labels=labels, missing=args.missing, missing_choices=missing_choices,
                       allow_labels=hasattr(args, "labels"))
 
 

@@ -353,3 +353,17 @@ def test_compare_and_select_choose_columns_too(tmp_path, capsys):
     choices = pd.read_csv(tmp_path / "sel" / "choices.csv", index_col="what")
     assert choices.loc["factors", "suggested"] == lvm.factor.parallel_analysis(hs[ITEMS], random_state=0).n_factors
     assert "warning" not in capsys.readouterr().err
+
+
+def test_decimal_commas(tmp_path, complete, capsys):
+    path = tmp_path / "excel.csv"
+    complete.to_csv(path, sep=";", decimal=",", index=False)
+    assert "3,3333333" in path.read_text()
+    _one_line_error(capsys, ["fit", "pca", str(path), "-k", "2", "--id", "id", "--out", str(tmp_path / "o")],
+                    "hold numbers written with decimal commas; pass --decimal ','")
+    out = tmp_path / "out"
+    assert main(["fit", "pca", str(path), "-k", "2", "--id", "id", "--decimal", ",", "--out", str(out)]) == 0
+    model = lvm.load(out / "model.npz")
+    assert list(model.feature_names_in_) == ITEMS
+    np.testing.assert_allclose(model.components_, lvm.PCA(2).fit(complete[ITEMS]).components_, rtol=1e-10)
+    _one_line_error(capsys, ["fit", "pca", str(path), "-k", "2", "--sep", ",", "--decimal", ","], "must differ")
