@@ -9,6 +9,7 @@ argument gives one line on standard error and exit status 1.
 """
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -117,8 +118,6 @@ def _fit(args):
     model.fit(frame)
     seconds = time.perf_counter() - start
     summary = _proportionate(model.summary(), args)
-    print(summary)
-    print(f"fitted in {seconds:.2f} s")
     scores = model.transform(frame)
     columns = [f"Z{j + 1}" for j in range(np.shape(scores)[1])]
     if args.model == "fa" and hasattr(model, "loadings_") and hasattr(model.loadings_, "columns"):
@@ -136,6 +135,9 @@ def _fit(args):
             from . import plot
 
             save_figure(out, "loadings.png", plot.loadings(model))
+    # Printed once the results are safe: a reader that stops early (``| head``) cannot cost them.
+    print(summary)
+    print(f"fitted in {seconds:.2f} s")
     print(f"summary, scores and model written to {Path(args.out).resolve()} (model.npz)")
     return 0
 
@@ -186,10 +188,10 @@ def _compare(args):
     if not rows:
         raise CommandError("no model could be fitted to these data (see the lines above)")
     table = pd.concat(rows)
-    print(table.to_string(float_format=lambda v: f"{v:.4g}"))
     with staged_output(args.out) as out:
         write_table(out, "compare", table)
         save_figure(out, "compare.png", plot.comparison(table))
+    print(table.to_string(float_format=lambda v: f"{v:.4g}"))
     print(f"tables and figure written to {Path(args.out).resolve()}")
     return 0
 
@@ -234,13 +236,13 @@ def _select(args):
         raise CommandError(f"{args.data} has {frame.shape[1]} varying column(s); choosing a number of factors "
                            "needs at least two")
     choices, result, mixtures = _choices(frame, args)
-    print(choices.to_string())
     with staged_output(args.out) as out:
         if mixtures is not None:
             write_table(out, "mixtures", mixtures)
         write_table(out, "choices", choices)
         write_table(out, "parallel_analysis", result.table)
         save_figure(out, "parallel_analysis.png", plot.parallel_analysis(result))
+    print(choices.to_string())
     print(f"tables and figure written to {Path(args.out).resolve()}")
     return 0
 
@@ -318,7 +320,7 @@ def build_parser():
     argparse.ArgumentParser
         The parser, with the subcommands demo, fit, compare and select.
     """
-    parser = argparse.ArgumentParser(prog="lvm", description="Classical latent variable models.")
+    parser = _Parser(prog="lvm", description="Classical latent variable models.")
     parser.add_argument("--version", action="version", version=f"lvm {__import__('lvm').__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -341,6 +343,28 @@ def _warning_line(message, category, filename, lineno, file=None, line=None):
     print(f"warning: {' '.join(str(message).split())}", file=sys.stderr if file is None else file)
 
 
+def _silence_stdout():
+    """Point standard output at the null device once its reader has gone (``lvm ... | head``).
+
+    Python would otherwise report the broken pipe again when it flushes
+    standard output on exit.
+    """
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, as the command's other errors are."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
 def main(argv=None):
     """Entry point of the ``lvm`` command.
 
@@ -353,7 +377,8 @@ def main(argv=None):
     -------
     int
         Exit status: 0 on success, 1 on an error (printed as one line), 2
-        without a command, 130 when interrupted (Ctrl-C).
+        without a command or on a malformed command line (argparse's
+        convention), 130 when interrupted (Ctrl-C).
     """
     from .exceptions import ModelFileError
 
@@ -370,6 +395,9 @@ def main(argv=None):
         except KeyboardInterrupt:
             print("lvm: interrupted", file=sys.stderr)
             return 130
+        except BrokenPipeError:
+            _silence_stdout()
+            return 1
         except (CommandError, ValueError, TypeError, OSError, ModelFileError) as exc:
             message = " ".join(str(exc).split())
             print(f"lvm: error: {message}", file=sys.stderr)

@@ -277,11 +277,13 @@ def test_gmm_on_a_wide_file_prints_and_writes_in_proportion(tmp_path, capsys):
     X = np.random.default_rng(0).normal(size=(60, 2000))
     path = _write(pd.DataFrame(X).add_prefix("v"), tmp_path / "wide.csv")
     out = tmp_path / "out"
-    assert main(["fit", "gmm", str(path), "-k", "2", "--out", str(out)]) == 0
+    # One component keeps the fit short (its M-step factorises a 2000 x 2000
+    # matrix); what is printed and written scales the same way with more.
+    assert main(["fit", "gmm", str(path), "-k", "1", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     data_size = path.stat().st_size
-    # The means of two components are two rows the width of the data; a
-    # covariance table would be 2 x 2000 x 2000 numbers.
+    # The mean is one row the width of the data; the covariance table would
+    # be 2000 x 2000 numbers, a hundred times the data.
     assert len(printed) < data_size
     assert "--covariances" in printed
     tables = {p.name: p.stat().st_size for p in out.iterdir() if p.name != "model.npz"}
@@ -367,3 +369,31 @@ def test_decimal_commas(tmp_path, complete, capsys):
     assert list(model.feature_names_in_) == ITEMS
     np.testing.assert_allclose(model.components_, lvm.PCA(2).fit(complete[ITEMS]).components_, rtol=1e-10)
     _one_line_error(capsys, ["fit", "pca", str(path), "-k", "2", "--sep", ",", "--decimal", ","], "must differ")
+
+
+class _ClosedPipe:
+    """Standard output whose reader has gone, as in ``lvm fit ... | head -1``."""
+
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_reader_that_stops_early_does_not_cost_the_results(tmp_path, complete, monkeypatch):
+    path = _write(complete, tmp_path / "data.csv")
+    out = tmp_path / "out"
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())
+    assert main(["fit", "pca", str(path), "-k", "2", "--id", "id", "--out", str(out)]) == 1
+    monkeypatch.undo()
+    scores = pd.read_csv(out / "scores.csv", index_col="id")
+    np.testing.assert_allclose(scores.to_numpy(), lvm.load(out / "model.npz").transform(complete[ITEMS]), rtol=1e-10)
+
+
+def test_a_malformed_command_line_is_one_line():
+    result = _run("fit", "fa", "survey.csv", "-k", "3", "--missing", "maybe")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert result.stderr.startswith("lvm fit: error: argument --missing: invalid choice: 'maybe'")
+    assert "see lvm fit --help" in result.stderr
