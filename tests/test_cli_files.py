@@ -113,6 +113,17 @@ def test_bad_column_lists_are_one_line_errors(tmp_path, complete, capsys):
     _one_line_error(capsys, ["fit", "pca", str(path), "-k", "1", "--drop", "age"], "--drop: no column 'age'")
     _one_line_error(capsys, ["fit", "pca", str(path), "-k", "1", "--id", "who"], "no column 'who' for --id")
     _one_line_error(capsys, ["fit", "pca", str(path), "-k", "1", "--id", "id", "--columns", "id"], "no column is left")
+    _one_line_error(capsys, ["fit", "pca", str(path), "-k", "1", "--sep", ";;"], "--sep ';;' must be one character")
+
+
+def test_a_repeated_identifier_is_kept_and_warned_about(tmp_path, complete, capsys):
+    frame = complete.copy()
+    frame.loc[7, "id"] = frame.loc[6, "id"]
+    path = _write(frame, tmp_path / "data.csv")
+    assert main(["fit", "pca", str(path), "-k", "2", "--id", "id", "--out", str(tmp_path / "out")]) == 0
+    assert "warning: identifier column 'id' has 1 repeated values" in capsys.readouterr().err
+    scores = pd.read_csv(tmp_path / "out" / "scores.csv", index_col="id")
+    np.testing.assert_array_equal(scores.index, frame["id"])
 
 
 def test_help_says_how_to_write_columns(capsys):
@@ -155,6 +166,12 @@ def test_select_takes_missing_answers(tmp_path, survey, capsys):
     assert choices.loc["PPCA dimension", "suggested"] == lvm.PPCA("mle").fit(survey[ITEMS].dropna()).n_components_
     n_dropped = int(survey[ITEMS].isna().any(axis=1).sum())
     assert f"dropped {n_dropped} of {len(survey)} rows" in capsys.readouterr().out
+    assert main(["select", str(path), "--id", "id", "--missing", "em", "--mixtures", "--max-clusters", "2",
+                 "--out", str(tmp_path / "mix")]) == 0
+    choices = pd.read_csv(tmp_path / "mix" / "choices.csv", index_col="what")
+    _, best = lvm.select_mixture(survey[ITEMS], n_components=range(1, 3), random_state=0, missing="em")
+    assert choices.loc["clusters", "suggested"] == best.n_components
+    assert choices.loc["clusters", "method"] == f"Gaussian mixture, BIC ({best.covariance_type})"
 
 
 def test_missing_answers_without_missing_option_and_with_a_model_that_cannot(tmp_path, survey, capsys):
