@@ -38,11 +38,21 @@ def delimiter(option):
     return option
 
 
-def sniff_delimiter(path, decimal=".", lines=50):
-    """The delimiter of a CSV file, guessed from its first lines (``','`` when unclear)."""
+def sniff_delimiter(path, decimal=".", lines=50, chars=65536):
+    """The delimiter of a CSV file, guessed from its first lines (``','`` when unclear).
+
+    At most ``lines`` lines and, past the first two, about ``chars``
+    characters are read: the sniffer is pure Python, and a file thousands
+    of columns wide shows its delimiter in two lines.
+    """
     candidates = DELIMITERS.replace(decimal, "")
+    sample = []
     with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-        sample = "".join(handle.readline() for _ in range(lines))
+        for line in iter(handle.readline, ""):
+            sample.append(line)
+            if len(sample) >= lines or (len(sample) >= 2 and sum(map(len, sample)) >= chars):
+                break
+    sample = "".join(sample)
     try:
         return csv.Sniffer().sniff(sample, delimiters=candidates).delimiter
     except csv.Error:

@@ -4,8 +4,9 @@ and writes results; every number it reports comes from lvm's models.
 Subcommands: ``demo`` (the whole story on digits), ``fit`` (one model on a CSV
 file), ``compare`` (several models on a CSV file) and ``select`` (how many
 factors, components or clusters). Each prints a short summary and writes
-tables (CSV and Markdown) and figures (PNG) to ``--out``; a bad file or
-argument gives one line on standard error and exit status 1.
+tables (CSV and Markdown) and figures (PNG) to ``--out``, once the command has
+succeeded. A bad file or value gives one line on standard error and exit
+status 1; a malformed command line, one line and status 2; Ctrl-C, 130.
 """
 
 import argparse
