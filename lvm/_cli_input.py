@@ -207,8 +207,9 @@ def read_table(path, *, sep=None, decimal=".", columns=None, drop=None, id_colum
         raise CommandError(f"{path} has no data rows")
     _check_one_wide_column(path, frame, sep)
     first = str(frame.columns[0])
-    if (first == "" or first.startswith("Unnamed: 0")) and np.array_equal(frame.iloc[:, 0], np.arange(len(frame))):
-        # A row index written by pandas' to_csv: row labels, not data.
+    if (first == "" or first.startswith("Unnamed: 0")) and frame.iloc[:, 0].is_unique:
+        # A first column without a name holds row labels, not data: the row
+        # index of pandas' to_csv, or the row names of R's write.csv.
         frame = frame.set_index(frame.columns[0]).rename_axis(None)
     header = [str(c) for c in frame.columns]
     frame.columns = header

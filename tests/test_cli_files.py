@@ -414,3 +414,16 @@ def test_a_malformed_command_line_is_one_line():
     assert result.stderr.strip().count("\n") == 0
     assert result.stderr.startswith("lvm fit: error: argument --missing: invalid choice: 'maybe'")
     assert "see lvm fit --help" in result.stderr
+
+
+def test_row_names_written_by_r_key_the_scores(tmp_path, complete):
+    # R's write.csv(df) puts the row names first under an empty header.
+    frame = complete[ITEMS].set_axis([str(i) for i in range(1, len(complete) + 1)])
+    path = tmp_path / "from_r.csv"
+    frame.to_csv(path, quoting=1)
+    assert path.read_text().startswith('"","x1","x2"')
+    out = tmp_path / "out"
+    assert main(["fit", "pca", str(path), "-k", "2", "--out", str(out)]) == 0
+    assert lvm.load(out / "model.npz").n_features_in_ == 9
+    scores = pd.read_csv(out / "scores.csv", index_col="row")
+    np.testing.assert_array_equal(scores.index, np.arange(1, len(complete) + 1))
