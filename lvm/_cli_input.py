@@ -110,7 +110,7 @@ def resolve_columns(spec, header, option):
         if token in position:
             chosen.append(token)
             continue
-        ranges = [(token[:i], token[i + 1:]) for i, char in enumerate(token) if char in ":-"]
+        ranges = [(token[:i].strip(), token[i + 1:].strip()) for i, char in enumerate(token) if char in ":-"]
         ranges = [(a, b) for a, b in ranges if a in position and b in position]
         if not ranges:
             raise CommandError(f"{option}: no column {token!r} (the columns are {_name_list(header)}); "
@@ -177,6 +177,10 @@ def _handle_missing(path, frame, missing, allowed):
     count = int(frame.isna().to_numpy().sum())
     if count == 0:
         return frame
+    empty = [str(c) for c in frame.columns[frame.isna().all(axis=0).to_numpy()]]
+    if empty:
+        raise CommandError(f"{path}: column(s) {empty} have no values at all; leave them out with "
+                           f"--drop {','.join(empty)}")
     if missing is None:
         options = " or ".join(f"--missing {m}" for m in allowed)
         raise CommandError(f"{path} has {count} missing entries; use {options}, or fill them")
