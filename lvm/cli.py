@@ -341,7 +341,9 @@ def build_parser():
 
 def _warning_line(message, category, filename, lineno, file=None, line=None):
     """Show a warning as one line, as the command's other messages are."""
-    print(f"warning: {' '.join(str(message).split())}", file=sys.stderr if file is None else file)
+    # One write, newline included: a Ctrl-C between two writes would glue the
+    # next message to this one.
+    (sys.stderr if file is None else file).write(f"warning: {' '.join(str(message).split())}\n")
 
 
 def _silence_stdout():

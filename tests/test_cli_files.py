@@ -2,6 +2,7 @@
 and a command that fails cleanly (one-line warnings and errors, no half-written folder, Ctrl-C)."""
 
 import os
+import signal
 import subprocess
 import sys
 import warnings
@@ -433,3 +434,27 @@ def test_row_names_written_by_r_key_the_scores(tmp_path, complete):
     assert lvm.load(out / "model.npz").n_features_in_ == 9
     scores = pd.read_csv(out / "scores.csv", index_col="row")
     np.testing.assert_array_equal(scores.index, np.arange(1, len(complete) + 1))
+
+
+def test_a_real_ctrl_c_during_a_fit(tmp_path):
+    X = np.random.default_rng(0).normal(size=(5000, 40))
+    frame = pd.DataFrame(X).add_prefix("v")
+    frame.insert(0, "id", np.arange(len(frame)))
+    path = _write(frame, tmp_path / "data.csv")
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    # The fitted id column draws a warning just before the fit starts: the
+    # moment to press Ctrl-C.
+    process = subprocess.Popen([sys.executable, "-m", "lvm", "fit", "ae", str(path), "-k", "2", "--out", str(out)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    seen = b""
+    while b"looks like a row identifier" not in seen:
+        chunk = process.stderr.read1(4096)
+        assert chunk, seen.decode()
+        seen += chunk
+    process.send_signal(signal.SIGINT)
+    rest = process.communicate(timeout=300)[1]
+    assert process.returncode == 130, (seen + rest).decode()
+    lines = (seen + rest).decode().replace("\r", "\n").splitlines()
+    assert lines[-1] == "lvm: interrupted" and "Traceback" not in (seen + rest).decode()
+    assert not out.exists() and _leftovers(tmp_path) == []
