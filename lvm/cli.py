@@ -127,7 +127,7 @@ def _fit(args):
     if args.model == "gmm":
         scores["component"] = model.predict(frame)
     with staged_output(args.out) as out:
-        (out / "summary.md").write_text(summary.to_markdown())
+        (out / "summary.md").write_text(summary.to_markdown(), encoding="utf-8")
         for name, table in summary.tables.items():
             write_table(out, f"summary_{name.replace(' ', '_')}", pd.DataFrame(table))
         scores.to_csv(out / "scores.csv", index_label=frame.index.name or "row")

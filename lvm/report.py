@@ -125,8 +125,8 @@ class Report:
         out : pathlib.Path
             Folder to write into.
         """
-        (out / "report.md").write_text(self.markdown())
-        (out / "report.html").write_text(self.html())
+        (out / "report.md").write_text(self.markdown(), encoding="utf-8")
+        (out / "report.html").write_text(self.html(), encoding="utf-8")
 
 
 def write_table(out, name, frame):
@@ -142,7 +142,7 @@ def write_table(out, name, frame):
         The table; its index is written too.
     """
     frame.to_csv(out / f"{name}.csv")
-    (out / f"{name}.md").write_text(dataframe_to_markdown(frame) + "\n")
+    (out / f"{name}.md").write_text(dataframe_to_markdown(frame) + "\n", encoding="utf-8")
 
 
 def save_figure(out, name, ax_or_figure):
