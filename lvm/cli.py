@@ -4,12 +4,13 @@ and writes results; every number it reports comes from lvm's models.
 Subcommands: ``demo`` (the whole story on digits), ``fit`` (one model on a CSV
 file), ``compare`` (several models on a CSV file) and ``select`` (how many
 factors, components or clusters). Each prints a short summary and writes
-tables (CSV and Markdown) and figures (PNG) to ``--out``; a bad file or
-argument gives one line on standard error and exit status 1.
+tables (CSV and Markdown) and figures (PNG) to ``--out``, once the command has
+succeeded. A bad file or value gives one line on standard error and exit
+status 1; a malformed command line, one line and status 2; Ctrl-C, 130.
 """
 
 import argparse
-import html
+import os
 import sys
 import time
 import warnings
@@ -18,7 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._summary import dataframe_to_markdown
+from ._cli_input import CommandError, read_table
+from ._summary import Summary
+from .report import check_output_folder, save_figure, staged_output, write_table
 
 MODELS = {
     "pca": "PCA",
@@ -29,130 +32,33 @@ MODELS = {
 }
 
 
-class CommandError(Exception):
-    """A problem with the command's input, reported as one line."""
+# Options shared by the commands that read a CSV file.
+_COLUMNS_HELP = ("columns to fit: comma-separated names and ranges FIRST:LAST or FIRST-LAST, a range being every "
+                 "column from FIRST to LAST in file order (e.g. x1-x9, or A1:O5,age); default: all columns")
 
 
-# --------------------------------------------------------------------- output
+def _add_data_options(parser, missing, missing_help, id_help):
+    parser.add_argument("data", help="CSV file with a header row")
+    parser.add_argument("--columns", metavar="LIST", help=_COLUMNS_HELP)
+    parser.add_argument("--drop", metavar="LIST", help="columns to leave out (same syntax as --columns)")
+    parser.add_argument("--id", metavar="COL", dest="id_column", help=id_help)
+    parser.add_argument("--sep", metavar="CHAR", help="field delimiter: ',', ';', '|' or tab "
+                        "(default: guessed from the first lines of the file)")
+    parser.add_argument("--decimal", metavar="CHAR", default=".",
+                        help="decimal mark: '.' (default) or ',' as in files from a German or French spreadsheet")
+    parser.add_argument("--missing", choices=missing, help=missing_help)
 
 
-class Report:
-    """A report written as Markdown and HTML from the same blocks."""
-
-    def __init__(self, title):
-        self.title = title
-        self.blocks = []
-
-    def heading(self, text):
-        self.blocks.append(("h2", text))
-
-    def text(self, text):
-        self.blocks.append(("p", text))
-
-    def table(self, frame):
-        self.blocks.append(("table", frame))
-
-    def figure(self, filename, caption):
-        self.blocks.append(("img", (filename, caption)))
-
-    def markdown(self):
-        lines = [f"# {self.title}", ""]
-        for kind, value in self.blocks:
-            if kind == "h2":
-                lines += [f"## {value}", ""]
-            elif kind == "p":
-                lines += [value, ""]
-            elif kind == "table":
-                lines += [dataframe_to_markdown(value), ""]
-            else:
-                lines += [f"![{value[1]}]({value[0]})", ""]
-        return "\n".join(lines)
-
-    def html(self):
-        parts = ["<!DOCTYPE html>", "<html><head><meta charset='utf-8'>",
-                 f"<title>{html.escape(self.title)}</title>",
-                 "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
-                 "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
-                 "img{max-width:100%}</style></head><body>", f"<h1>{html.escape(self.title)}</h1>"]
-        for kind, value in self.blocks:
-            if kind == "h2":
-                parts.append(f"<h2>{html.escape(value)}</h2>")
-            elif kind == "p":
-                parts.append(f"<p>{html.escape(value)}</p>")
-            elif kind == "table":
-                parts.append(value.to_html(float_format=lambda v: f"{v:.4g}"))
-            else:
-                parts.append(f"<figure><img src='{html.escape(value[0])}' alt='{html.escape(value[1])}'>"
-                             f"<figcaption>{html.escape(value[1])}</figcaption></figure>")
-        parts.append("</body></html>")
-        return "\n".join(parts)
-
-    def write(self, out):
-        (out / "report.md").write_text(self.markdown())
-        (out / "report.html").write_text(self.html())
-
-
-def _output_folder(path):
-    out = Path(path)
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-def _write_table(out, name, frame):
-    frame.to_csv(out / f"{name}.csv")
-    (out / f"{name}.md").write_text(dataframe_to_markdown(frame) + "\n")
-
-
-def _save_figure(out, name, ax_or_figure):
-    import matplotlib.pyplot as plt
-
-    figure = getattr(ax_or_figure, "figure", ax_or_figure)
-    figure.tight_layout()
-    figure.savefig(out / name, dpi=110)
-    plt.close(figure)
+def _read(args, labels=None, missing_choices=("em", "drop")):
+    return read_table(args.data, sep=args.sep, decimal=args.decimal, columns=args.columns, drop=args.drop,
+                      id_column=args.id_column, labels=labels, missing=args.missing, missing_choices=missing_choices,
+                      allow_labels=hasattr(args, "labels"))
 
 
 def _use_agg():
     import matplotlib
 
     matplotlib.use("Agg")
-
-
-# ----------------------------------------------------------------------- data
-
-
-def _read_csv(path, labels=None, allow_labels=False):
-    """Numeric data (DataFrame) and the label column, with one-line errors for bad files."""
-    path = Path(path)
-    if not path.is_file():
-        raise CommandError(f"no such file: {path}")
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CommandError(f"{path} is not a readable CSV file ({first})") from None
-    if frame.empty:
-        raise CommandError(f"{path} has no data rows")
-    first = str(frame.columns[0])
-    if (first == "" or first.startswith("Unnamed: 0")) and np.array_equal(frame.iloc[:, 0], np.arange(len(frame))):
-        # A row index written by pandas' to_csv: row labels, not data.
-        frame = frame.set_index(frame.columns[0]).rename_axis(None)
-    y = None
-    if labels is not None:
-        if labels not in frame.columns:
-            raise CommandError(f"{path} has no column {labels!r}; its columns are {list(frame.columns)}")
-        y = frame.pop(labels)
-        if y.isna().any():
-            raise CommandError(f"label column {labels!r} has {int(y.isna().sum())} missing entries")
-        y = y.to_numpy()
-    bad = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
-    if bad:
-        hint = "name a label column with --labels, or remove them" if allow_labels else "remove them"
-        raise CommandError(f"{path}: column(s) {bad} are not numeric; lvm models need numbers ({hint})")
-    if frame.isna().to_numpy().any():
-        raise CommandError(f"{path} has {int(frame.isna().to_numpy().sum())} missing entries; fill or drop them "
-                           "(in Python, PPCA, FactorAnalysis and GaussianMixture take missing='em')")
-    return frame, y
 
 
 def _drop_constant(frame):
@@ -162,18 +68,43 @@ def _drop_constant(frame):
     return frame.drop(columns=constant)
 
 
-def _model(name, k, rotation=None, random_state=0, verbose=0):
+# Models that marginalise missing entries (missing="em").
+_MISSING_EM = ("ppca", "fa", "gmm")
+
+
+def _model(args):
     import lvm
 
-    if rotation is not None and name != "fa":
-        raise CommandError(f"--rotation applies to factor analysis (fa), not to {name}")
+    name, k = args.model, args.k
+    for option, value, owner in (("--rotation", args.rotation, "fa"), ("--method", args.method, "fa"),
+                                 ("--covariances", args.covariances or None, "gmm")):
+        if value is not None and name != owner:
+            raise CommandError(f"{option} applies to {'factor analysis (fa)' if owner == 'fa' else 'gmm'}, "
+                               f"not to {name}")
+    if args.missing == "em" and name not in _MISSING_EM:
+        raise CommandError(f"{name} cannot use --missing em (only ppca, fa and gmm marginalise missing entries); "
+                           "use --missing drop")
+    missing = {"missing": "em"} if args.missing == "em" else {}
+    # k goes first and by position: the models name it differently.
     if name == "fa":
-        return lvm.FactorAnalysis(k, rotation=rotation)
+        return lvm.FactorAnalysis(k, rotation=args.rotation, method=args.method or "ml", **missing)
     if name == "gmm":
-        return lvm.GaussianMixture(k, random_state=random_state, verbose=verbose)
+        return lvm.GaussianMixture(k, random_state=0, verbose=1, **missing)
+    if name == "ppca":
+        return lvm.PPCA(k, **missing)
     if name == "ae":
-        return lvm.Autoencoder(k, random_state=random_state, verbose=verbose)
-    return getattr(lvm, MODELS[name])(k)
+        return lvm.Autoencoder(k, random_state=0, verbose=1)
+    return lvm.PCA(k)
+
+
+def _proportionate(summary, args):
+    """The summary without tables that grow with the square of the columns, unless asked for."""
+    if "covariances" not in summary.tables or args.covariances:
+        return summary
+    tables = {name: table for name, table in summary.tables.items() if name != "covariances"}
+    notes = summary.notes + ["Per-component covariances are in model.npz; add --covariances to print and "
+                             "write them as tables."]
+    return Summary(summary.title, summary.info, tables, notes)
 
 
 # ------------------------------------------------------------------- commands
@@ -181,19 +112,13 @@ def _model(name, k, rotation=None, random_state=0, verbose=0):
 
 def _fit(args):
     _use_agg()
-    frame, _ = _read_csv(args.data)
-    model = _model(args.model, args.k, args.rotation, verbose=1)
+    check_output_folder(args.out)
+    model = _model(args)
+    frame, _ = _read(args, missing_choices=("em", "drop") if args.model in _MISSING_EM else ("drop",))
     start = time.perf_counter()
     model.fit(frame)
     seconds = time.perf_counter() - start
-    # Created only once the fit has succeeded: a failed command leaves no folder behind.
-    out = _output_folder(args.out)
-    summary = model.summary()
-    print(summary)
-    print(f"fitted in {seconds:.2f} s")
-    (out / "summary.md").write_text(summary.to_markdown())
-    for name, table in summary.tables.items():
-        _write_table(out, f"summary_{name.replace(' ', '_')}", pd.DataFrame(table))
+    summary = _proportionate(model.summary(), args)
     scores = model.transform(frame)
     columns = [f"Z{j + 1}" for j in range(np.shape(scores)[1])]
     if args.model == "fa" and hasattr(model, "loadings_") and hasattr(model.loadings_, "columns"):
@@ -201,35 +126,54 @@ def _fit(args):
     scores = pd.DataFrame(np.asarray(scores), index=frame.index, columns=columns)
     if args.model == "gmm":
         scores["component"] = model.predict(frame)
-    scores.to_csv(out / "scores.csv", index_label="row")
-    path = model.save(out / "model.npz")
-    if args.model in ("pca", "ppca", "fa"):
-        from . import plot
+    with staged_output(args.out) as out:
+        (out / "summary.md").write_text(summary.to_markdown(), encoding="utf-8")
+        for name, table in summary.tables.items():
+            write_table(out, f"summary_{name.replace(' ', '_')}", pd.DataFrame(table))
+        scores.to_csv(out / "scores.csv", index_label=frame.index.name or "row")
+        model.save(out / "model.npz")
+        if args.model in ("pca", "ppca", "fa"):
+            from . import plot
 
-        _save_figure(out, "loadings.png", plot.loadings(model))
-    print(f"summary, scores and model written to {out.resolve()} ({path.name})")
+            save_figure(out, "loadings.png", plot.loadings(model))
+    # Printed once the results are safe: a reader that stops early (``| head``) cannot cost them.
+    print(summary)
+    print(f"fitted in {seconds:.2f} s")
+    print(f"summary, scores and model written to {Path(args.out).resolve()} (model.npz)")
     return 0
 
 
-def _compare(args):
-    _use_agg()
+def _split(frame, y, args):
     from sklearn.model_selection import train_test_split
 
-    import lvm
-    from lvm import plot
-
-    frame, y = _read_csv(args.data, args.labels, allow_labels=True)
-    k = args.k
+    if not 0 < args.test_size < 1:
+        raise CommandError(f"--test-size {args.test_size} must be a share between 0 and 1")
+    n_train = len(frame) - int(np.ceil(args.test_size * len(frame)))
+    if n_train < max(2, args.k + 1):
+        raise CommandError(f"--test-size {args.test_size} leaves {n_train} training row(s) of {len(frame)}; "
+                           f"-k {args.k} needs at least {max(2, args.k + 1)}: lower --test-size")
     if y is not None and len(np.unique(y)) < 2:
         raise CommandError(f"label column {args.labels!r} has a single value; kNN accuracy needs two classes or more")
     split = train_test_split(frame, *([y] if y is not None else []), test_size=args.test_size, random_state=0)
     # Columns constant on the training rows are dropped from both parts.
     X_train = _drop_constant(split[0])
     X_test = split[1][X_train.columns]
-    if k >= X_train.shape[1]:
-        raise CommandError(f"-k {k} is too large: the data have {X_train.shape[1]} usable columns; "
+    if args.k >= X_train.shape[1]:
+        raise CommandError(f"-k {args.k} is too large: the data have {X_train.shape[1]} usable columns; "
                            "the latent dimension must be below that")
     y_train, y_test = (split[2], split[3]) if y is not None else (None, None)
+    return X_train, X_test, y_train, y_test
+
+
+def _compare(args):
+    _use_agg()
+    import lvm
+    from lvm import plot
+
+    check_output_folder(args.out)
+    frame, y = _read(args, labels=args.labels, missing_choices=("drop",))
+    X_train, X_test, y_train, y_test = _split(frame, y, args)
+    k = args.k
     models = {"PCA": lvm.PCA(k), "PPCA": lvm.PPCA(k), "FA": lvm.FactorAnalysis(k),
               "Autoencoder": lvm.Autoencoder(k, random_state=0, verbose=1)}
     rows = []
@@ -245,50 +189,62 @@ def _compare(args):
     if not rows:
         raise CommandError("no model could be fitted to these data (see the lines above)")
     table = pd.concat(rows)
-    out = _output_folder(args.out)
+    with staged_output(args.out) as out:
+        write_table(out, "compare", table)
+        save_figure(out, "compare.png", plot.comparison(table))
     print(table.to_string(float_format=lambda v: f"{v:.4g}"))
-    _write_table(out, "compare", table)
-    _save_figure(out, "compare.png", plot.comparison(table))
-    print(f"tables and figure written to {out.resolve()}")
+    print(f"tables and figure written to {Path(args.out).resolve()}")
     return 0
 
 
-def _select(args):
-    _use_agg()
+def _choices(frame, args):
+    """What each method suggests, and the tables behind it."""
     import lvm
-    from lvm import plot
 
-    if args.max_clusters < 1:
-        raise CommandError(f"--max-clusters {args.max_clusters} must be at least 1")
-    frame, _ = _read_csv(args.data)
-    frame = _drop_constant(frame)
-    if frame.shape[1] < 2:
-        raise CommandError(f"{args.data} has {frame.shape[1]} varying column(s); choosing a number of factors "
-                           "needs at least two")
+    gaps = bool(frame.isna().to_numpy().any())
     try:
         result = lvm.factor.parallel_analysis(frame, random_state=0)
     except np.linalg.LinAlgError:
         raise CommandError(f"{args.data}: the correlation matrix is singular (duplicated columns, or fewer rows "
                            "than columns); drop the redundant columns") from None
-    ppca = lvm.PPCA("mle").fit(frame)
-    choices = pd.DataFrame(
-        {"suggested": [result.n_factors, result.n_components, ppca.n_components_],
-         "method": ["parallel analysis (Horn 1965), reduced correlation matrix",
-                    "parallel analysis (Horn 1965), correlation matrix",
-                    "probabilistic PCA evidence (Minka 2000)"]},
-        index=pd.Index(["factors", "components", "PPCA dimension"], name="what"),
-    )
+    correlations = "pairwise-complete correlation matrix" if gaps else "correlation matrix"
+    rows = {"factors": [result.n_factors, f"parallel analysis (Horn 1965), reduced {correlations}"],
+            "components": [result.n_components, f"parallel analysis (Horn 1965), {correlations}"]}
+    if gaps:
+        print("PPCA dimension not suggested: Minka's evidence needs complete rows (try --missing drop)")
+    else:
+        rows["PPCA dimension"] = [lvm.PPCA("mle").fit(frame).n_components_, "probabilistic PCA evidence (Minka 2000)"]
+    mixtures = None
     if args.mixtures:
-        mixtures, best = lvm.select_mixture(frame, n_components=range(1, args.max_clusters + 1), random_state=0)
-        choices.loc["clusters"] = [best.n_components, f"Gaussian mixture, BIC ({best.covariance_type})"]
+        missing = {"missing": "em"} if gaps else {}
+        mixtures, best = lvm.select_mixture(frame, n_components=range(1, args.max_clusters + 1), random_state=0,
+                                            **missing)
+        rows["clusters"] = [best.n_components, f"Gaussian mixture, BIC ({best.covariance_type})"]
+    choices = pd.DataFrame.from_dict(rows, orient="index", columns=["suggested", "method"])
+    return choices.rename_axis("what"), result, mixtures
+
+
+def _select(args):
+    _use_agg()
+    from lvm import plot
+
+    if args.max_clusters < 1:
+        raise CommandError(f"--max-clusters {args.max_clusters} must be at least 1")
+    check_output_folder(args.out)
+    frame, _ = _read(args)
+    frame = _drop_constant(frame)
+    if frame.shape[1] < 2:
+        raise CommandError(f"{args.data} has {frame.shape[1]} varying column(s); choosing a number of factors "
+                           "needs at least two")
+    choices, result, mixtures = _choices(frame, args)
+    with staged_output(args.out) as out:
+        if mixtures is not None:
+            write_table(out, "mixtures", mixtures)
+        write_table(out, "choices", choices)
+        write_table(out, "parallel_analysis", result.table)
+        save_figure(out, "parallel_analysis.png", plot.parallel_analysis(result))
     print(choices.to_string())
-    out = _output_folder(args.out)
-    if args.mixtures:
-        _write_table(out, "mixtures", mixtures)
-    _write_table(out, "choices", choices)
-    _write_table(out, "parallel_analysis", result.table)
-    _save_figure(out, "parallel_analysis.png", plot.parallel_analysis(result))
-    print(f"tables and figure written to {out.resolve()}")
+    print(f"tables and figure written to {Path(args.out).resolve()}")
     return 0
 
 
@@ -302,9 +258,70 @@ def _demo(args):
 # --------------------------------------------------------------------- parser
 
 
+def _add_fit(commands):
+    fit = commands.add_parser(
+        "fit", help="fit one model to a CSV file",
+        description="Fit one model to the numeric columns of a CSV file (or those chosen with --columns "
+        "and --drop); write its summary, the latent scores (scores.csv, keyed by --id or the row number) "
+        "and the fitted model (model.npz, read back with lvm.load).",
+    )
+    fit.add_argument("model", choices=sorted(MODELS), help="pca, ppca, fa (factor analysis), gmm, ae")
+    _add_data_options(fit, ["em", "drop"],
+                      "rows with missing entries: em fits the observed entries by EM (ppca, fa, gmm), drop "
+                      "keeps complete rows only (default: missing entries are an error)",
+                      "identifier column: the key of scores.csv, not fitted")
+    fit.add_argument("-k", type=int, required=True, help="latent dimension (factors, components, clusters)")
+    fit.add_argument("--rotation", help="factor rotation (fa only): varimax, promax, oblimin, quartimax, ...")
+    fit.add_argument("--method", choices=["ml", "minres", "principal"],
+                     help="factor extraction (fa only): maximum likelihood (default), minimum residual, principal axis")
+    fit.add_argument("--covariances", action="store_true",
+                     help="gmm only: also print and write the covariance matrix of every component")
+    fit.add_argument("--out", default="lvm-fit", help="output folder (default: lvm-fit)")
+    fit.set_defaults(run=_fit)
+
+
+def _add_compare(commands):
+    compare = commands.add_parser(
+        "compare", help="compare PCA, PPCA, factor analysis and an autoencoder on a CSV file",
+        description="Fit PCA, PPCA, factor analysis and an autoencoder with latent dimension k on a "
+        "training split and report reconstruction error, held-out log-likelihood, BIC, kNN accuracy "
+        "and trustworthiness (lvm.compare).",
+    )
+    _add_data_options(compare, ["drop"],
+                      "drop: keep complete rows only (PCA and the autoencoder need them; default: missing "
+                      "entries are an error)", "identifier column, not fitted")
+    compare.add_argument("-k", type=int, required=True, help="latent dimension")
+    compare.add_argument("--labels", help="column holding class labels (used for kNN accuracy, not fitted)")
+    compare.add_argument("--test-size", type=float, default=0.25, help="share of rows held out (default: 0.25)")
+    compare.add_argument("--out", default="lvm-compare", help="output folder (default: lvm-compare)")
+    compare.set_defaults(run=_compare)
+
+
+def _add_select(commands):
+    select = commands.add_parser(
+        "select", help="suggest the number of factors, components (and clusters)",
+        description="Parallel analysis for the number of factors and components, Minka's evidence for "
+        "the PPCA dimension and, with --mixtures, a BIC table of Gaussian mixtures.",
+    )
+    _add_data_options(select, ["em", "drop"],
+                      "rows with missing entries: em uses them (pairwise-complete correlations for parallel "
+                      "analysis, EM for mixtures), drop keeps complete rows only (default: an error)",
+                      "identifier column, not used")
+    select.add_argument("--mixtures", action="store_true", help="also choose a Gaussian mixture by BIC")
+    select.add_argument("--max-clusters", type=int, default=6, help="largest mixture tried (default: 6)")
+    select.add_argument("--out", default="lvm-select", help="output folder (default: lvm-select)")
+    select.set_defaults(run=_select)
+
+
 def build_parser():
-    """The argument parser of the ``lvm`` command."""
-    parser = argparse.ArgumentParser(prog="lvm", description="Classical latent variable models.")
+    """The argument parser of the ``lvm`` command.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser, with the subcommands demo, fit, compare and select.
+    """
+    parser = _Parser(prog="lvm", description="Classical latent variable models.")
     parser.add_argument("--version", action="version", version=f"lvm {__import__('lvm').__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -316,43 +333,39 @@ def build_parser():
     demo.add_argument("--out", default="lvm-demo", help="folder for the report (default: lvm-demo)")
     demo.add_argument("-k", type=int, default=10, help="latent dimension (default: 10)")
     demo.set_defaults(run=_demo)
-
-    fit = commands.add_parser(
-        "fit", help="fit one model to a CSV file",
-        description="Fit one model to the numeric columns of a CSV file; write its summary, the latent "
-        "scores (scores.csv) and the fitted model (model.npz, read back with lvm.load).",
-    )
-    fit.add_argument("model", choices=sorted(MODELS), help="pca, ppca, fa (factor analysis), gmm, ae")
-    fit.add_argument("data", help="CSV file with a header row")
-    fit.add_argument("-k", type=int, required=True, help="latent dimension (factors, components, clusters)")
-    fit.add_argument("--rotation", help="factor rotation (fa only): varimax, promax, oblimin, quartimax, ...")
-    fit.add_argument("--out", default="lvm-fit", help="output folder (default: lvm-fit)")
-    fit.set_defaults(run=_fit)
-
-    compare = commands.add_parser(
-        "compare", help="compare PCA, PPCA, factor analysis and an autoencoder on a CSV file",
-        description="Fit PCA, PPCA, factor analysis and an autoencoder with latent dimension k on a "
-        "training split and report reconstruction error, held-out log-likelihood, BIC, kNN accuracy "
-        "and trustworthiness (lvm.compare).",
-    )
-    compare.add_argument("data", help="CSV file with a header row")
-    compare.add_argument("-k", type=int, required=True, help="latent dimension")
-    compare.add_argument("--labels", help="column holding class labels (used for kNN accuracy, not fitted)")
-    compare.add_argument("--test-size", type=float, default=0.25, help="share of rows held out (default: 0.25)")
-    compare.add_argument("--out", default="lvm-compare", help="output folder (default: lvm-compare)")
-    compare.set_defaults(run=_compare)
-
-    select = commands.add_parser(
-        "select", help="suggest the number of factors, components (and clusters)",
-        description="Parallel analysis for the number of factors and components, Minka's evidence for "
-        "the PPCA dimension and, with --mixtures, a BIC table of Gaussian mixtures.",
-    )
-    select.add_argument("data", help="CSV file with a header row")
-    select.add_argument("--mixtures", action="store_true", help="also choose a Gaussian mixture by BIC")
-    select.add_argument("--max-clusters", type=int, default=6, help="largest mixture tried (default: 6)")
-    select.add_argument("--out", default="lvm-select", help="output folder (default: lvm-select)")
-    select.set_defaults(run=_select)
+    _add_fit(commands)
+    _add_compare(commands)
+    _add_select(commands)
     return parser
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None):
+    """Show a warning as one line, as the command's other messages are."""
+    # One write, newline included: a Ctrl-C between two writes would glue the
+    # next message to this one.
+    (sys.stderr if file is None else file).write(f"warning: {' '.join(str(message).split())}\n")
+
+
+def _silence_stdout():
+    """Point standard output at the null device once its reader has gone (``lvm ... | head``).
+
+    Python would otherwise report the broken pipe again when it flushes
+    standard output on exit.
+    """
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, as the command's other errors are."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
 
 
 def main(argv=None):
@@ -367,7 +380,8 @@ def main(argv=None):
     -------
     int
         Exit status: 0 on success, 1 on an error (printed as one line), 2
-        without a command.
+        without a command or on a malformed command line (argparse's
+        convention), 130 when interrupted (Ctrl-C).
     """
     from .exceptions import ModelFileError
 
@@ -376,12 +390,21 @@ def main(argv=None):
     if getattr(args, "run", None) is None:
         parser.print_help()
         return 2
-    try:
-        return args.run(args)
-    except (CommandError, ValueError, TypeError, OSError, ModelFileError) as exc:
-        message = " ".join(str(exc).split())
-        print(f"lvm: error: {message}", file=sys.stderr)
-        return 1
+    # catch_warnings puts back the caller's filters and showwarning on the way out.
+    with warnings.catch_warnings():
+        warnings.showwarning = _warning_line
+        try:
+            return args.run(args)
+        except KeyboardInterrupt:
+            print("lvm: interrupted", file=sys.stderr)
+            return 130
+        except BrokenPipeError:
+            _silence_stdout()
+            return 1
+        except (CommandError, ValueError, TypeError, OSError, ModelFileError) as exc:
+            message = " ".join(str(exc).split())
+            print(f"lvm: error: {message}", file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":  # pragma: no cover
