@@ -83,6 +83,11 @@ class _Encoder:
         return {"kind": "unsaved", "repr": repr(value)}
 
 
+# Parameters renamed since files were first written: files saved under the
+# old name still load.
+_RENAMED_PARAMS = {"FactorAnalysis": {"n_factors": "n_components"}}
+
+
 def _member_key(spec, arrays):
     key = spec.get("key")
     if not isinstance(key, str) or key not in arrays:
@@ -419,6 +424,9 @@ def load(path):
             raise ModelFileError(f"{header['class']!r} is not an lvm model class "
                                  f"(expected one of {', '.join(sorted(classes))})")
         params = {k: _decode(v, arrays) for k, v in header["params"].items()}
+        for old, new in _RENAMED_PARAMS.get(cls.__name__, {}).items():
+            if old in params and new not in params:
+                params[new] = params.pop(old)
         unknown = sorted(set(params) - set(cls._get_param_names()))
         if unknown:
             raise ModelFileError(f"{cls.__name__} has no parameter(s) {unknown}")

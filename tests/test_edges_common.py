@@ -207,3 +207,23 @@ def test_factor_analysis_refuses_wide_data_before_forming_its_correlation_matrix
         lvm.FactorAnalysis(2).fit(X)
     grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert grown_kib < 200_000
+
+
+def test_factor_analysis_files_saved_with_n_factors_still_load(tmp_path, monkeypatch):
+    # Files written before the latent dimension was called n_components on
+    # every model name it n_factors: write one as that version did.
+    X = _factor_data(200, p=6, seed=8)
+    fa = lvm.FactorAnalysis(2).fit(X)
+    current = lvm.FactorAnalysis.get_params
+
+    def old_params(self, deep=True):
+        params = current(self, deep=deep)
+        params["n_factors"] = params.pop("n_components")
+        return params
+
+    monkeypatch.setattr(lvm.FactorAnalysis, "get_params", old_params)
+    path = fa.save(tmp_path / "old.npz")
+    monkeypatch.undo()
+    loaded = lvm.load(path)
+    assert loaded.n_components == 2
+    np.testing.assert_array_equal(loaded.transform(X), fa.transform(X))
