@@ -307,21 +307,27 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
         values, vectors = eigh_top(S, k)
         loadings, noise = kernels.closed_form(values, vectors, trace, p)
         self._check_not_singular(noise, trace, p, k, S)
-        return {"mean": columns.mean, "loadings": loadings, "noise_variance": noise}
+        # The sums are taken about the observed column means, fixed through EM;
+        # the mean moves as a small offset from them (see _lowrank.missing_e_step).
+        centre = columns.mean
+        return {"mean": centre, "loadings": loadings, "noise_variance": noise, "centre": centre,
+                "offset": np.zeros(p)}
 
     def _e_step(self, chunk, params):
         if isinstance(chunk, ScatterStats):
             loglik = kernels.loglik_from_covariance(chunk.covariance(), params["loadings"], params["noise_variance"])
             return SummaryLoglik(chunk.n_samples, chunk.n_samples * loglik, chunk)
-        return _lowrank.missing_e_step(chunk, params["mean"], params["loadings"], params["noise_variance"])
+        return _lowrank.missing_e_step(chunk, params["offset"], params["loadings"], params["noise_variance"],
+                                       centre=params["centre"])
 
     def _m_step(self, stats, params):
         if isinstance(stats, SummaryLoglik):
             loadings, noise = kernels.em_step_covariance(stats.summary.covariance(), params["loadings"],
                                                          params["noise_variance"])
             return {"mean": params["mean"], "loadings": loadings, "noise_variance": noise}
-        mean, loadings, residual = _lowrank.missing_m_step(stats)
-        return {"mean": mean, "loadings": loadings, "noise_variance": float(residual.mean())}
+        offset, loadings, residual = _lowrank.missing_m_step(stats, offset=True)
+        return {"mean": stats.centre + offset, "loadings": loadings, "noise_variance": float(residual.mean()),
+                "centre": stats.centre, "offset": offset}
 
     def _set_fitted(self, mean, loadings, noise, n, history, n_iter, converged):
         p, k = loadings.shape
