@@ -68,9 +68,38 @@ def logpdf(centered, loadings, noise):
     whitened, scale, _ = _whiten(loadings, noise)
     chol, logdet = inner_factor(loadings, noise)
     data = centered * scale
-    half = linalg.solve_triangular(chol, (data @ whitened).T, lower=True)
-    quad = np.einsum("ij,ij->i", data, data) - np.einsum("ij,ij->j", half, half)
-    return -0.5 * (centered.shape[1] * _LOG_2PI + logdet + quad)
+    latent = linalg.cho_solve((chol, True), (data @ whitened).T).T
+    return -0.5 * (centered.shape[1] * _LOG_2PI + logdet + _quadratic(data, whitened, latent))
+
+
+def _quadratic(data, whitened, latent, weights=None):
+    """``y^T (I + V V^T)^{-1} y`` per row, as the sum of squares ``||y - V z||^2 + ||z||^2``.
+
+    With ``z = M^{-1} V^T y`` (``M = I + V^T V``) this is Woodbury's
+    ``y^T y - y^T V M^{-1} V^T y``; written as a difference it cancels every
+    digit that the noise is smaller than the signal (a row fitted to 1e-8 of
+    its size keeps nothing), while the sum of squares of the residual keeps
+    them. ``z`` minimises ``||y - V z||^2 + ||z||^2``, so its own round-off
+    changes the value only to second order. Rows with missing entries sum
+    over their observed coordinates only.
+
+    Parameters
+    ----------
+    data : ndarray of shape (n, p)
+        Whitened residuals ``Psi^{-1/2} (x - mu)``.
+    whitened : ndarray of shape (p, k)
+        ``V = Psi^{-1/2} W``.
+    latent : ndarray of shape (n, k)
+    weights : ndarray of shape (n, p), optional
+        1.0 where an entry is observed, 0.0 where missing (``data`` is 0 there).
+
+    Returns
+    -------
+    ndarray of shape (n,)
+    """
+    fitted = latent @ whitened.T
+    residual = data - (fitted if weights is None else fitted * weights)
+    return np.einsum("ij,ij->i", residual, residual) + np.einsum("ij,ij->i", latent, latent)
 
 
 def posterior(centered, loadings, noise):
@@ -129,14 +158,13 @@ def masked_posterior(centered, observed, loadings, noise):
     chol = np.linalg.cholesky(inner)
     data = centered * scale
     projected = data @ whitened
-    half = np.linalg.solve(chol, projected[:, :, None])[:, :, 0]
     inverse_chol = np.linalg.inv(chol)
     # The M-step needs every row's full posterior covariance, so the small
     # k x k inverses are formed explicitly.
     covariance = np.einsum("nji,njk->nik", inverse_chol, inverse_chol)
     mean = np.einsum("nij,nj->ni", covariance, projected)
     logdet = weights @ np.log(noise) + 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
-    quad = np.einsum("ij,ij->i", data, data) - np.einsum("ij,ij->i", half, half)
+    quad = _quadratic(data, whitened, mean, weights)
     logpdf = -0.5 * (weights.sum(axis=1) * _LOG_2PI + logdet + quad)
     return mean, covariance, logpdf
 

@@ -14,8 +14,8 @@ from .. import _lowrank
 from .._base import LatentModel, Posterior, StreamingMixin, rowwise
 from .._em import EMMixin
 from .._linalg import eigh_top, flip_signs
-from .._source import SummarySource, chunk_rows
-from .._stats import ScatterStats, SummaryLoglik, imputed_scatter, observed_columns
+from .._source import SummarySource, chunk_rows, is_dask_array
+from .._stats import SummaryLoglik, imputed_scatter, observed_columns
 from .._summary import Summary
 from .._validation import (
     CALLABLE,
@@ -33,6 +33,17 @@ from . import _ppca_kernels as kernels
 # model C = W W^T + s2 I is taken as singular: the data then lie in a subspace
 # of dimension <= n_components.
 _SINGULAR_RTOL = 1e-10
+
+
+def _is_wide(X):
+    """Whether ``X`` is an in-memory array with fewer rows than columns (the Gram-matrix path)."""
+    if is_dask_array(X):
+        return False
+    try:
+        shape = np.shape(X)
+    except (ValueError, TypeError):
+        return False
+    return len(shape) == 2 and shape[0] < shape[1]
 
 
 class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
@@ -193,10 +204,10 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
                 "smaller n_components."
             )
 
-    def _check_not_singular(self, noise_variance, trace, p, k, S):
+    def _check_not_singular(self, noise_variance, trace, p, k, eigenvalues):
         if noise_variance > _SINGULAR_RTOL * trace / p:
             return
-        values = linalg.eigvalsh(S)
+        values = eigenvalues()
         rank = int(np.sum(values > _SINGULAR_RTOL * values.max()))
         raise ValueError(
             f"PPCA: n_components={k} is not below the rank {rank} of the centred data, so the "
@@ -223,11 +234,14 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
         self._check_params()
         self._forget_stream()
         self.__dict__.pop("evidence_", None)
-        data = read_data(self, X, allow_nan=self.missing == "em", columns=False, scatter=True)
-        if data.complete:
-            self._fit_scatter(data.scatter, data.described)
-        else:
+        wide = _is_wide(X)
+        data = read_data(self, X, allow_nan=self.missing == "em", columns=wide, scatter=not wide)
+        if not data.complete:
             self._fit_missing(data)
+        elif wide:
+            self._fit_wide(data)
+        else:
+            self._fit_scatter(data.scatter, data.described)
         return self
 
     def _can_fit(self, n, p):
@@ -241,17 +255,57 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
 
     def _fit_scatter(self, stats, X):
         """Fit from count, mean and scatter: the closed form, or EM on the covariance."""
-        n, p = stats.n_samples, stats.mean.shape[0]
         S = stats.covariance()
-        trace = float(np.trace(S))
-        check_variance(trace, X)
+        self._fit_complete(stats.n_samples, stats.mean, float(np.trace(S)), X,
+                           top=functools.partial(eigh_top, S),
+                           eigenvalues=lambda: linalg.eigvalsh(S)[::-1],
+                           factor=lambda: kernels.covariance_factor(S))
+
+    def _fit_wide(self, data):
+        """Fit data with fewer rows than columns through the ``n x n`` Gram matrix, never ``p x p``.
+
+        The nonzero eigenvalues of ``S = Xc^T Xc / n`` are those of the Gram
+        matrix ``G = Xc Xc^T / n``, and an eigenvector ``v`` of ``G`` gives the
+        unit axis ``Xc^T v / sqrt(n lambda)``; EM runs on the square root
+        ``Xc^T / sqrt(n)`` of ``S``. Memory is ``O(n p)``, time ``O(n^2 p)``.
+        """
+        X = data.source.X
+        n, p = X.shape
+        mean = data.columns.mean
+        centred = X - mean
+        # Overflow for data near the float64 limit is reported by check_variance.
+        with np.errstate(over="ignore", invalid="ignore"):
+            gram = centred @ centred.T / n
+        trace = float(np.trace(gram))
+        check_variance(trace, data.described)
+        values, vectors = linalg.eigh(gram)
+        values, vectors = np.maximum(values[::-1], 0.0), vectors[:, ::-1]
+
+        def top(k):
+            # A zero eigenvalue has no axis; the singular-model check then stops the fit.
+            norms = np.sqrt(np.maximum(n * values[:k], np.finfo(np.float64).tiny))
+            return values[:k], centred.T @ vectors[:, :k] / norms
+
+        self._fit_complete(n, mean, trace, data.described, top=top,
+                           eigenvalues=lambda: np.concatenate([values, np.zeros(p - n)]),
+                           factor=lambda: centred.T / np.sqrt(n))
+
+    def _fit_complete(self, n, mean, trace, described, *, top, eigenvalues, factor):
+        """The closed form, or EM, from the spectrum of the covariance ``S`` (divisor ``n``).
+
+        ``top(k)`` gives its top ``k`` eigenpairs, ``eigenvalues()`` all of them
+        in decreasing order, ``factor()`` a square root ``A`` (``S = A A^T``);
+        each is called only when needed.
+        """
+        p = len(mean)
+        check_variance(trace, described)
         if self.n_components == "mle":
             if n <= p:
                 raise ValueError(
                     f"PPCA: n_components='mle' needs more samples than features; got "
                     f"{n} samples and {p} features."
                 )
-            values = linalg.eigvalsh(S)[::-1]
+            values = eigenvalues()
             # Round-off leaves tiny non-zero eigenvalues where the data have
             # none; the evidence must not mistake them for a noise variance.
             values[values <= _SINGULAR_RTOL * values[0]] = 0.0
@@ -260,22 +314,23 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
             self._check_k(k, n, p)
         else:
             k = self._n_components_for(n, p)
-        values, vectors = eigh_top(S, k)
+        values, vectors = top(k)
         loadings, noise = kernels.closed_form(values, vectors, trace, p)
-        self._check_not_singular(noise, trace, p, k, S)
+        self._check_not_singular(noise, trace, p, k, eigenvalues)
         if self.method == "em":
             # The likelihood of complete data depends on the rows only through
-            # their scatter: EM runs on that summary, O(p^2 k) per step.
+            # their covariance: EM runs on a square root of it, O(p r k) per step.
             self._em_components = k
-            result = self._fit_em(SummarySource(stats), check_random_state(self.random_state), name="PPCA")
+            summary = kernels.FactoredCovariance(n, mean, trace, factor())
+            result = self._fit_em(SummarySource(summary), check_random_state(self.random_state), name="PPCA")
             loadings = kernels.canonical_loadings(result.params["loadings"])
             noise = result.params["noise_variance"]
             history, n_iter, converged = result.history, result.n_iter, result.converged
         else:
             flip_signs(loadings.T)
-            history = np.array([kernels.loglik_from_covariance(S, loadings, noise)])
+            history = np.array([kernels.loglik_at_optimum(values, noise, p)])
             n_iter, converged = 1, True
-        self._set_fitted(stats.mean, loadings, noise, n, history, n_iter, converged)
+        self._set_fitted(mean, loadings, noise, n, history, n_iter, converged)
 
     def _fit_missing(self, data):
         if self.n_components == "mle":
@@ -291,11 +346,10 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
     def _init_params(self, source, rng):
         k = self._em_components
         if isinstance(source, SummarySource):
-            stats = source.summary
-            p = len(stats.mean)
-            trace = float(np.trace(stats.covariance()))
-            return {"mean": stats.mean, "loadings": rng.standard_normal((p, k)) * np.sqrt(trace / p),
-                    "noise_variance": trace / p}
+            summary = source.summary
+            p = len(summary.mean)
+            return {"mean": summary.mean, "loadings": rng.standard_normal((p, k)) * np.sqrt(summary.trace / p),
+                    "noise_variance": summary.trace / p}
         # Missing entries: start from the closed form of the mean-imputed data.
         p = source.n_features
         columns = observed_columns(source)
@@ -306,28 +360,37 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
         check_variance(trace, columns)
         values, vectors = eigh_top(S, k)
         loadings, noise = kernels.closed_form(values, vectors, trace, p)
-        self._check_not_singular(noise, trace, p, k, S)
+        self._check_not_singular(noise, trace, p, k, lambda: linalg.eigvalsh(S)[::-1])
         # The sums are taken about the observed column means, fixed through EM;
         # the mean moves as a small offset from them (see _lowrank.missing_e_step).
         centre = columns.mean
         return {"mean": centre, "loadings": loadings, "noise_variance": noise, "centre": centre,
-                "offset": np.zeros(p)}
+                "offset": np.zeros(p), "singular_below": _SINGULAR_RTOL * trace / p}
 
     def _e_step(self, chunk, params):
-        if isinstance(chunk, ScatterStats):
-            loglik = kernels.loglik_from_covariance(chunk.covariance(), params["loadings"], params["noise_variance"])
+        if isinstance(chunk, kernels.FactoredCovariance):
+            loglik = kernels.loglik_from_factor(chunk.factor, params["loadings"], params["noise_variance"])
             return SummaryLoglik(chunk.n_samples, chunk.n_samples * loglik, chunk)
         return _lowrank.missing_e_step(chunk, params["offset"], params["loadings"], params["noise_variance"],
                                        centre=params["centre"])
 
     def _m_step(self, stats, params):
         if isinstance(stats, SummaryLoglik):
-            loadings, noise = kernels.em_step_covariance(stats.summary.covariance(), params["loadings"],
-                                                         params["noise_variance"])
+            loadings, noise = kernels.em_step_factor(stats.summary.factor, params["loadings"],
+                                                     params["noise_variance"])
             return {"mean": params["mean"], "loadings": loadings, "noise_variance": noise}
         offset, loadings, residual = _lowrank.missing_m_step(stats, offset=True)
-        return {"mean": stats.centre + offset, "loadings": loadings, "noise_variance": float(residual.mean()),
-                "centre": stats.centre, "offset": offset}
+        noise = float(residual.mean())
+        if not noise > params["singular_below"]:
+            # The likelihood grows without bound as s2 -> 0; past this point
+            # EM only chases round-off, so the fit stops with the reason.
+            raise ValueError(
+                f"PPCA: the noise variance fell to {noise:.3g}, below {_SINGULAR_RTOL:g} of the mean variance "
+                f"per feature: the observed entries lie in a subspace of dimension <= n_components="
+                f"{loadings.shape[1]}, so the likelihood has no maximum. Choose a smaller n_components."
+            )
+        return {"mean": stats.centre + offset, "loadings": loadings, "noise_variance": noise,
+                "centre": stats.centre, "offset": offset, "singular_below": params["singular_below"]}
 
     def _set_fitted(self, mean, loadings, noise, n, history, n_iter, converged):
         p, k = loadings.shape
