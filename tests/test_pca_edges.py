@@ -122,3 +122,53 @@ def test_ppca_em_never_loses_likelihood(kind, how, seed):
         assert np.all(steps >= -1e-10 * np.maximum(1.0, np.abs(model.history_[1:])))
         outcomes["fitted"] += 1
     assert outcomes["fitted"] > 0
+
+
+# ------------------------------------------------------------------- wide data
+def test_ppca_wide_data_equals_the_closed_form_from_sklearn(seed):
+    """PPCA on 50 x 5000 (never forming 5000 x 5000) equals Tipping & Bishop's closed form.
+
+    From scikit-learn's full-SVD PCA: the ML eigenvalues are its
+    ``explained_variance_ * (n - 1) / n``; ``s2`` is the mean of the discarded
+    eigenvalues of the covariance (divisor ``n``) over the ``p - k`` discarded
+    directions, and the log-density of ``C = U_k (L_k - s2 I) U_k^T + s2 I`` is
+    ``-(p log 2 pi + sum log l_j + (p - k) log s2 + |y|^2 / s2 -
+    sum_j (u_j^T y)^2 (1 / s2 - 1 / l_j)) / 2`` with ``y = x - mean``.
+    """
+    from sklearn.decomposition import PCA as SklearnPCA
+
+    rng = np.random.default_rng(seed)
+    n, p, k = 50, 5000, 3
+    X = rng.standard_normal((n, k)) @ (3.0 * rng.standard_normal((k, p))) + rng.standard_normal((n, p))
+    model = lvm.PPCA(k).fit(X)
+    reference = SklearnPCA(k, svd_solver="full").fit(X)
+    values = reference.explained_variance_ * (n - 1) / n
+    noise = (X.var(axis=0).sum() - values.sum()) / (p - k)
+    np.testing.assert_allclose(model.noise_variance_, noise, rtol=1e-10)
+    np.testing.assert_allclose(model.explained_variance_, values, rtol=1e-10)
+    # W lies in the span of the top axes, with W^T W = L_k - s2 I
+    W = model.components_.T
+    axes = reference.components_.T
+    np.testing.assert_allclose(W - axes @ (axes.T @ W), 0.0, atol=1e-10 * np.abs(W).max())
+    np.testing.assert_allclose(np.linalg.svd(W, compute_uv=False) ** 2, values - noise, rtol=1e-10)
+    Y = X[:5] - X.mean(axis=0)
+    projections = Y @ axes
+    expected = -0.5 * (p * np.log(2 * np.pi) + np.log(values).sum() + (p - k) * np.log(noise)
+                       + np.sum(Y**2, axis=1) / noise - projections**2 @ (1 / noise - 1 / values))
+    np.testing.assert_allclose(model.score_samples(X[:5]), expected, rtol=1e-10)
+
+
+def test_ppca_em_on_wide_data_reaches_the_closed_form(seed):
+    """EM on wide data runs on the n x p square root of the covariance and ends at the closed form."""
+    rng = np.random.default_rng(seed)
+    n, p, k = 30, 400, 2
+    # Signal only a few times the noise: EM contracts by about s2 / lambda per step.
+    X = rng.standard_normal((n, k)) @ (0.1 * rng.standard_normal((k, p))) + rng.standard_normal((n, p))
+    closed = lvm.PPCA(k).fit(X)
+    em = _fit_quietly(lvm.PPCA(k, method="em", tol=1e-12, max_iter=5000, random_state=0), X)
+    # The likelihood converges to ~tol; the parameters, at a flat optimum, only
+    # to about its square root.
+    np.testing.assert_allclose(em.log_likelihood_, closed.log_likelihood_, rtol=1e-10)
+    np.testing.assert_allclose(em.noise_variance_, closed.noise_variance_, rtol=1e-6)
+    covariance = closed.get_covariance()
+    np.testing.assert_allclose(em.get_covariance(), covariance, rtol=0, atol=1e-5 * np.abs(covariance).max())
