@@ -172,3 +172,70 @@ def test_ppca_em_on_wide_data_reaches_the_closed_form(seed):
     np.testing.assert_allclose(em.noise_variance_, closed.noise_variance_, rtol=1e-6)
     covariance = closed.get_covariance()
     np.testing.assert_allclose(em.get_covariance(), covariance, rtol=0, atol=1e-5 * np.abs(covariance).max())
+
+
+# ------------------------------------------------------- choosing k by evidence
+def _rank_deficient(seed, rank, n=200, p=10, scale=1.0):
+    rng = np.random.default_rng(seed)
+    return scale * (rng.standard_normal((n, rank)) @ rng.standard_normal((rank, p)))
+
+
+def _ordinary(seed, n=300, p=10, k=3):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, k)) @ (2.0 * rng.standard_normal((k, p))) + rng.standard_normal((n, p))
+
+
+@pytest.mark.parametrize("solver", ["auto", "covariance", "svd"])
+@pytest.mark.parametrize("case", ["rank 9", "rank 1", "rank 9, units of 1e6", "rank 9, units of 1e-6", "ordinary"])
+def test_pca_mle_chooses_as_sklearn(case, solver, seed):
+    """``PCA("mle")`` keeps the number of components scikit-learn's full-SVD PCA keeps, and the same axes."""
+    from sklearn.decomposition import PCA as SklearnPCA
+
+    X = {"rank 9": lambda: _rank_deficient(seed, 9), "rank 1": lambda: _rank_deficient(seed, 1),
+         "rank 9, units of 1e6": lambda: _rank_deficient(seed, 9, scale=1e6),
+         "rank 9, units of 1e-6": lambda: _rank_deficient(seed, 9, scale=1e-6),
+         "ordinary": lambda: _ordinary(seed)}[case]()
+    reference = SklearnPCA(n_components="mle", svd_solver="full").fit(X)
+    model = lvm.PCA(n_components="mle", solver=solver).fit(X)
+    assert model.n_components_ == reference.n_components_
+    np.testing.assert_allclose(model.explained_variance_, reference.explained_variance_, rtol=1e-8)
+    np.testing.assert_allclose(np.abs(model.components_ @ reference.components_.T), np.eye(model.n_components_),
+                               atol=1e-8)
+
+
+def test_pca_mle_streams_to_the_same_answer(seed):
+    """``partial_fit`` with ``"mle"`` waits for enough rows, then equals ``fit`` on all of them."""
+    X = _ordinary(seed)
+    model = lvm.PCA("mle")
+    for chunk in np.array_split(X, 30):
+        model.partial_fit(chunk)
+    whole = lvm.PCA("mle").fit(X)
+    assert model.n_components_ == whole.n_components_
+    np.testing.assert_allclose(model.explained_variance_, whole.explained_variance_, rtol=1e-10)
+
+
+def test_ppca_mle_on_ordinary_data_matches_sklearn(seed):
+    X = _ordinary(seed)
+    from sklearn.decomposition import PCA as SklearnPCA
+
+    assert lvm.PPCA("mle").fit(X).n_components_ == SklearnPCA("mle", svd_solver="full").fit(X).n_components_
+
+
+@pytest.mark.parametrize("rank", [9, 1])
+def test_ppca_mle_on_exactly_rank_deficient_data_says_why_it_cannot_fit(rank, seed):
+    """The evidence picks the rank (as scikit-learn's does), which leaves PPCA no noise variance."""
+    X = _rank_deficient(seed, rank)
+    with pytest.raises(ValueError, match=rf"chose k={rank}, the rank of the centred data.*lvm.PCA"):
+        lvm.PPCA("mle").fit(X)
+
+
+@pytest.mark.parametrize("model", [lvm.PPCA("mle"), lvm.PCA("mle")], ids=["PPCA", "PCA"])
+def test_mle_with_one_column_is_a_clear_error(model, seed):
+    X = np.random.default_rng(seed).standard_normal((20, 1))
+    with pytest.raises(ValueError, match="n_components='mle' compares 1 <= k < n_features.*more features"):
+        model.fit(X)
+
+
+def test_pca_mle_with_the_randomized_solver_is_a_clear_error(seed):
+    with pytest.raises(ValueError, match="randomized solver"):
+        lvm.PCA("mle", solver="randomized").fit(_ordinary(seed))

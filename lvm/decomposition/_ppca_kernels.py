@@ -217,6 +217,14 @@ def canonical_loadings(loadings):
     return canonical
 
 
+# Eigenvalues at or below this fraction of the largest are round-off of an
+# exactly rank-deficient covariance, and are set to zero before the evidence.
+_ROUNDOFF_RTOL = 1e-10
+# Floor of the eigenvalues in the evidence, relative to the mean eigenvalue:
+# scikit-learn's absolute 1e-15 (PR #16730), made independent of the units.
+_EVIDENCE_RTOL = 1e-15
+
+
 def minka_log_evidence(eigenvalues, n_samples):
     """Laplace approximation to the evidence ``log p(D | k)`` for every ``k``.
 
@@ -229,8 +237,15 @@ def minka_log_evidence(eigenvalues, n_samples):
     with ``m = d k - k (k + 1) / 2``,
     ``p(U) = 2^{-k} prod_i Gamma((d - i + 1)/2) pi^{-(d - i + 1)/2}`` and
     ``|A_Z| = prod_{i<=k} prod_{j>i} n (1/lh_j - 1/lh_i)(l_i - l_j)`` where
-    ``lh_j`` is ``l_j`` for ``j <= k`` and ``s2`` beyond. The result does not
-    depend on the scale of the eigenvalues.
+    ``lh_j`` is ``l_j`` for ``j <= k`` and ``s2`` beyond.
+
+    As in scikit-learn (``_assess_dimension`` after PR #16730), a ``k`` whose
+    ``l_k`` is below a floor gets ``-inf`` (its evidence would be the log of
+    round-off), and ``s2`` is at least that floor, so exactly rank-``r`` data
+    (``s2 = 0`` at ``k = r``) choose ``k = r`` instead of losing it to a
+    ``log 0``. The floor is ``1e-15`` times the mean eigenvalue, so the
+    result does not depend on the units of the data: changing them adds the
+    same constant to every ``k``.
 
     Parameters
     ----------
@@ -245,12 +260,12 @@ def minka_log_evidence(eigenvalues, n_samples):
     """
     d = len(eigenvalues)
     n = n_samples
-    out = np.full(d - 1, -np.inf)
+    floor = _EVIDENCE_RTOL * max(np.mean(eigenvalues), 0.0)
+    out = np.full(max(d - 1, 0), -np.inf)
     for k in range(1, d):
-        rest = eigenvalues[k:]
-        sigma2 = rest.sum() / (d - k)
-        if sigma2 <= 0 or eigenvalues[k - 1] <= sigma2:
+        if not eigenvalues[k - 1] > floor:
             continue
+        sigma2 = max(floor, eigenvalues[k:].sum() / (d - k))
         i = np.arange(1, k + 1)
         log_pu = -k * np.log(2.0) + np.sum(gammaln((d - i + 1) / 2.0) - (d - i + 1) / 2.0 * np.log(np.pi))
         m = d * k - k * (k + 1) / 2.0
@@ -271,3 +286,26 @@ def minka_log_evidence(eigenvalues, n_samples):
         )
     out[~np.isfinite(out)] = -np.inf
     return out
+
+
+def infer_dimension(eigenvalues, n_samples):
+    """The ``k`` of largest evidence (Minka 2000) and the evidence of every ``k``.
+
+    Parameters
+    ----------
+    eigenvalues : ndarray of shape (d,)
+        All eigenvalues of the sample covariance, decreasing; any positive
+        multiple (divisor ``n`` or ``n - 1``) gives the same ``k``.
+    n_samples : int
+
+    Returns
+    -------
+    k : int
+        In ``1 .. d - 1``.
+    evidence : ndarray of shape (d - 1,)
+        As :func:`minka_log_evidence`.
+    """
+    values = np.array(eigenvalues, dtype=np.float64)
+    values[values <= _ROUNDOFF_RTOL * values[0]] = 0.0
+    evidence = minka_log_evidence(values, n_samples)
+    return int(np.argmax(evidence)) + 1, evidence

@@ -300,22 +300,25 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
         p = len(mean)
         check_variance(trace, described)
         if self.n_components == "mle":
-            if n <= p:
+            if p < 2 or n <= p:
                 raise ValueError(
-                    f"PPCA: n_components='mle' needs more samples than features; got "
-                    f"{n} samples and {p} features."
+                    f"PPCA: n_components='mle' compares 1 <= k < n_features components and needs more "
+                    f"samples than features; got {n} samples and {p} feature(s). Give an integer "
+                    "n_components" + (" or more features." if p < 2 else " or more samples.")
                 )
-            values = eigenvalues()
-            # Round-off leaves tiny non-zero eigenvalues where the data have
-            # none; the evidence must not mistake them for a noise variance.
-            values[values <= _SINGULAR_RTOL * values[0]] = 0.0
-            self.evidence_ = kernels.minka_log_evidence(values, n)
-            k = int(np.argmax(self.evidence_)) + 1
+            k, self.evidence_ = kernels.infer_dimension(eigenvalues(), n)
             self._check_k(k, n, p)
         else:
             k = self._n_components_for(n, p)
         values, vectors = top(k)
         loadings, noise = kernels.closed_form(values, vectors, trace, p)
+        if self.n_components == "mle" and not noise > _SINGULAR_RTOL * trace / p:
+            raise ValueError(
+                f"PPCA: n_components='mle' chose k={k}, the rank of the centred data: they have no "
+                "variance left for the noise, and PPCA's density is singular. lvm.PCA(n_components='mle') "
+                "fits such data; for PPCA drop the redundant columns, or give n_components < "
+                f"{k}" + (" (none is possible: the data lie on a line)." if k == 1 else ".")
+            )
         self._check_not_singular(noise, trace, p, k, eigenvalues)
         if self.method == "em":
             # The likelihood of complete data depends on the rows only through
