@@ -239,3 +239,50 @@ def test_mle_with_one_column_is_a_clear_error(model, seed):
 def test_pca_mle_with_the_randomized_solver_is_a_clear_error(seed):
     with pytest.raises(ValueError, match="randomized solver"):
         lvm.PCA("mle", solver="randomized").fit(_ordinary(seed))
+
+
+# --------------------------------------------------------------- clear errors
+@pytest.mark.parametrize("solver", ["randomized", "svd", "covariance"])
+def test_pca_refuses_data_whose_squares_overflow(solver, seed):
+    X = np.random.default_rng(seed).standard_normal((50, 5)) * 1e160
+    with pytest.raises(ValueError, match="squares overflow double precision. Rescale"):
+        lvm.PCA(2, solver=solver, random_state=0).fit(X)
+
+
+def test_randomized_pca_keeps_its_digits_far_from_the_origin(seed):
+    """Implicit centring of data + 1e9 would cancel nine digits; the solver centres a copy instead."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((300, 20)) @ rng.standard_normal((20, 20)) + 1e9
+    randomized = lvm.PCA(3, solver="randomized", random_state=0).fit(X)
+    exact = lvm.PCA(3, solver="svd").fit(X)
+    # what the randomized solver reaches on the same data near the origin
+    np.testing.assert_allclose(randomized.explained_variance_, exact.explained_variance_, rtol=1e-9)
+
+
+@pytest.mark.parametrize("make", [lambda: lvm.PCA(2), lambda: lvm.PCA(2, whiten=True), lambda: lvm.PPCA(2)],
+                         ids=["PCA", "PCA-whiten", "PPCA"])
+@pytest.mark.parametrize("codes, message", [
+    (np.array([[np.nan, 1.0]]), "Z contains NaN or infinity"),
+    (np.array([[np.inf, 1.0]]), "Z contains NaN or infinity"),
+    (np.zeros((2, 2, 2)), "Z has 3 dimensions"),
+    (np.zeros((2, 3)), "Z has 3 column.*n_components_=2"),
+    (np.zeros(2), "Z must be 2-D"),
+], ids=["nan", "inf", "3-D", "width", "1-D"])
+def test_inverse_transform_refuses_bad_latent_values(make, codes, message, seed):
+    X = np.random.default_rng(seed).standard_normal((30, 5))
+    model = make().fit(X)
+    before = codes.copy()
+    with pytest.raises(ValueError, match=message):
+        model.inverse_transform(codes)
+    np.testing.assert_array_equal(codes, before)
+
+
+@pytest.mark.parametrize("make", [lambda: lvm.PCA(1), lambda: lvm.PPCA(1)], ids=["PCA", "PPCA"])
+def test_partial_fit_accepts_a_one_row_chunk(make, seed):
+    """The variance is judged on the merged statistics, not the chunk: a valid one-row chunk is accepted."""
+    X = np.random.default_rng(seed).standard_normal((21, 4))
+    streamed = make().partial_fit(X[:20]).partial_fit(X[20:21])
+    whole = make().fit(X)
+    assert streamed.n_samples_seen_ == 21
+    np.testing.assert_allclose(streamed.explained_variance_, whole.explained_variance_, rtol=1e-12)
+    np.testing.assert_allclose(streamed.components_, whole.components_, rtol=1e-10)

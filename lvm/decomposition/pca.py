@@ -21,6 +21,7 @@ from .._validation import (
     RANDOM_STATE,
     Interval,
     Options,
+    _check_raw_structure,
     check_data,
     check_variance,
     read_data,
@@ -32,6 +33,7 @@ from ._pca_kernels import (
     pca_lanczos,
     pca_randomized,
     pca_svd,
+    total_variance,
 )
 from ._ppca_kernels import infer_dimension
 
@@ -41,6 +43,43 @@ _COVARIANCE_MAX_SIDE = 4096
 # Relative size (against the mean variance per feature) under which the
 # discarded variance is round-off, as in lvm.PPCA.
 _SINGULAR_RTOL = 1e-10
+
+
+def check_latent(model, Z, name="Z"):
+    """Latent values for ``inverse_transform``: a finite 2-D float array as wide as the model's latent space.
+
+    Parameters
+    ----------
+    model : PCA or PPCA
+        A fitted model with ``n_components_``.
+    Z : array-like of shape (n_samples, n_components)
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_components)
+    """
+    label = type(model).__name__
+    _check_raw_structure(Z, name)
+    Z = np.asarray(Z)
+    if Z.dtype.kind not in "biuf":
+        raise TypeError(f"{label}.inverse_transform: {name} must hold numbers; got dtype {Z.dtype}.")
+    if Z.ndim != 2:
+        raise ValueError(
+            f"{label}.inverse_transform: {name} must be 2-D, (n_samples, n_components={model.n_components_}); "
+            f"got shape {Z.shape}. Reshape a single point with Z.reshape(1, -1)."
+        )
+    if Z.shape[1] != model.n_components_:
+        raise ValueError(
+            f"{label}.inverse_transform: {name} has {Z.shape[1]} column(s) but the model has "
+            f"n_components_={model.n_components_} latent dimensions."
+        )
+    Z = Z.astype(np.float64, copy=False)
+    if not np.isfinite(Z).all():
+        raise ValueError(
+            f"{label}.inverse_transform: {name} contains NaN or infinity "
+            f"({np.count_nonzero(~np.isfinite(Z))} entries); latent values must be finite."
+        )
+    return Z
 
 
 class PCA(StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
@@ -253,7 +292,10 @@ class PCA(StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Lat
                 if n_iter == "auto":
                     n_iter = 7 if 10 * k < side else 4
                 rng = check_random_state(self.random_state)
-                result = pca_randomized(X, mean, k, self.n_oversamples, n_iter, rng)
+                # Data whose squares overflow are refused before the power iterations meet them.
+                total = total_variance(X, mean)
+                check_variance(total, X)
+                result = pca_randomized(X, mean, k, self.n_oversamples, n_iter, rng, total=total)
         if result is None:
             result = pca_svd(X, mean, k)
         self._set_fitted(X, n, mean, *result, solver=solver)
@@ -352,7 +394,7 @@ class PCA(StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Lat
             Points in data space.
         """
         check_is_fitted(self)
-        scores = np.asarray(X, dtype=np.float64)
+        scores = check_latent(self, X)
         if self.whiten:
             scores = scores * np.sqrt(self.explained_variance_)
         return scores @ self.components_ + self.mean_

@@ -28,6 +28,7 @@ from .._validation import (
     read_data,
 )
 from . import _ppca_kernels as kernels
+from .pca import check_latent
 
 # Noise variance, relative to the mean variance per feature, under which the
 # model C = W W^T + s2 I is taken as singular: the data then lie in a subspace
@@ -477,7 +478,7 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
             Points in data space.
         """
         check_is_fitted(self)
-        return np.asarray(X, dtype=np.float64) @ self.components_ + self.mean_
+        return check_latent(self, X) @ self.components_ + self.mean_
 
     @rowwise()
     def score_samples(self, X):
