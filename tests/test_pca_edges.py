@@ -221,12 +221,26 @@ def test_ppca_mle_on_ordinary_data_matches_sklearn(seed):
     assert lvm.PPCA("mle").fit(X).n_components_ == SklearnPCA("mle", svd_solver="full").fit(X).n_components_
 
 
-@pytest.mark.parametrize("rank", [9, 1])
-def test_ppca_mle_on_exactly_rank_deficient_data_says_why_it_cannot_fit(rank, seed):
-    """The evidence picks the rank (as scikit-learn's does), which leaves PPCA no noise variance."""
-    X = _rank_deficient(seed, rank)
-    with pytest.raises(ValueError, match=rf"chose k={rank}, the rank of the centred data.*lvm.PCA"):
-        lvm.PPCA("mle").fit(X)
+def test_ppca_mle_on_exactly_rank_deficient_data_takes_the_best_k_with_noise(seed):
+    """Rank-9 data in 10 columns: the evidence (scikit-learn's) peaks at k = 9, where s2 = 0.
+
+    PPCA has no density there, so it takes the k of largest evidence below the
+    rank, and reports the whole evidence with its finite maximum at the rank.
+    """
+    from sklearn.decomposition import PCA as SklearnPCA
+
+    X = _rank_deficient(seed, 9)
+    model = lvm.PPCA("mle").fit(X)
+    assert SklearnPCA("mle", svd_solver="full").fit(X).n_components_ == 9
+    assert np.argmax(model.evidence_) + 1 == 9
+    assert np.isfinite(model.evidence_[8])
+    assert model.n_components_ == np.argmax(model.evidence_[:8]) + 1
+    assert model.noise_variance_ > 0
+
+
+def test_ppca_mle_on_rank_one_data_says_why_it_cannot_fit(seed):
+    with pytest.raises(ValueError, match=r"rank 1: every row lies on a line.*lvm.PCA\(n_components='mle'\)"):
+        lvm.PPCA("mle").fit(_rank_deficient(seed, 1))
 
 
 @pytest.mark.parametrize("model", [lvm.PPCA("mle"), lvm.PCA("mle")], ids=["PPCA", "PCA"])

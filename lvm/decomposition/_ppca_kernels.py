@@ -288,8 +288,8 @@ def minka_log_evidence(eigenvalues, n_samples):
     return out
 
 
-def infer_dimension(eigenvalues, n_samples):
-    """The ``k`` of largest evidence (Minka 2000) and the evidence of every ``k``.
+def infer_dimension(eigenvalues, n_samples, below_rank=False):
+    """The ``k`` of largest evidence (Minka 2000), the evidence of every ``k``, and the rank.
 
     Parameters
     ----------
@@ -297,15 +297,26 @@ def infer_dimension(eigenvalues, n_samples):
         All eigenvalues of the sample covariance, decreasing; any positive
         multiple (divisor ``n`` or ``n - 1``) gives the same ``k``.
     n_samples : int
+    below_rank : bool, default=False
+        Consider only ``k`` below the numerical rank ``r`` of the covariance,
+        the models with a noise variance. On exactly rank-deficient data the
+        evidence is largest at ``k = r`` (``s2 = 0``), which PCA can fit and
+        PPCA cannot.
 
     Returns
     -------
     k : int
-        In ``1 .. d - 1``.
+        In ``1 .. d - 1`` (``1 .. r - 1`` with ``below_rank``); 0 when no
+        ``k`` qualifies (``below_rank`` and ``r <= 1``).
     evidence : ndarray of shape (d - 1,)
-        As :func:`minka_log_evidence`.
+        As :func:`minka_log_evidence`, for every ``k``.
+    rank : int
+        Eigenvalues above round-off (``1e-10`` of the largest).
     """
     values = np.array(eigenvalues, dtype=np.float64)
     values[values <= _ROUNDOFF_RTOL * values[0]] = 0.0
+    rank = int(np.count_nonzero(values))
     evidence = minka_log_evidence(values, n_samples)
-    return int(np.argmax(evidence)) + 1, evidence
+    candidates = evidence[: rank - 1] if below_rank else evidence
+    k = int(np.argmax(candidates)) + 1 if len(candidates) else 0
+    return k, evidence, rank

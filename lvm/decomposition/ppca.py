@@ -64,12 +64,20 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
     ----------
     n_components : int, "mle" or None, default=None
         Latent dimension ``k``. ``"mle"`` chooses it by Minka's (2000) Laplace
-        approximation to the evidence; ``None`` takes ``min(n, p) - 1``, the
-        largest ``k`` that leaves a noise variance to estimate.
+        approximation to the evidence, computed as scikit-learn's
+        ``PCA(n_components="mle")`` computes it, among the ``k`` below the rank
+        of the centred data: on exactly rank-deficient data the evidence is
+        largest at the rank, where the noise variance is zero and PPCA has no
+        density (``lvm.PCA("mle")`` keeps that ``k``). ``None`` takes
+        ``min(n, p) - 1``, the largest ``k`` that leaves a noise variance to
+        estimate.
     method : {"closed_form", "em"}, default="closed_form"
         ``"closed_form"`` takes the eigendecomposition of the sample
-        covariance; ``"em"`` iterates Tipping & Bishop's EM on the covariance
-        (each step ``O(p^2 k)``), the view to watch when teaching.
+        covariance; ``"em"`` iterates Tipping & Bishop's EM on a square root
+        ``A`` of the covariance (``S = A A^T``; each step ``O(p r k)`` with ``r``
+        the columns of ``A``, at most ``min(n, p)``), the view to watch when
+        teaching. With fewer rows than columns neither forms the ``p x p``
+        covariance: both work from the ``n x n`` Gram matrix and the centred rows.
     missing : {"error", "em"}, default="error"
         ``"em"`` accepts NaN as a missing entry and fits the exact
         maximum-likelihood model of the observed entries by EM, treating the
@@ -307,19 +315,19 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
                     f"samples than features; got {n} samples and {p} feature(s). Give an integer "
                     "n_components" + (" or more features." if p < 2 else " or more samples.")
                 )
-            k, self.evidence_ = kernels.infer_dimension(eigenvalues(), n)
+            # k = rank would leave no noise variance: PPCA takes the best k below it.
+            k, self.evidence_, rank = kernels.infer_dimension(eigenvalues(), n, below_rank=True)
+            if k < 1:
+                raise ValueError(
+                    f"PPCA: n_components='mle' found the centred data of rank {rank}: every row lies on "
+                    f"{'one point' if rank == 0 else 'a line'} through the mean, so no n_components leaves PPCA a "
+                    "noise variance. Use lvm.PCA(n_components='mle'), or add the columns that vary independently."
+                )
             self._check_k(k, n, p)
         else:
             k = self._n_components_for(n, p)
         values, vectors = top(k)
         loadings, noise = kernels.closed_form(values, vectors, trace, p)
-        if self.n_components == "mle" and not noise > _SINGULAR_RTOL * trace / p:
-            raise ValueError(
-                f"PPCA: n_components='mle' chose k={k}, the rank of the centred data: they have no "
-                "variance left for the noise, and PPCA's density is singular. lvm.PCA(n_components='mle') "
-                "fits such data; for PPCA drop the redundant columns, or give n_components < "
-                f"{k}" + (" (none is possible: the data lie on a line)." if k == 1 else ".")
-            )
         self._check_not_singular(noise, trace, p, k, eigenvalues)
         if self.method == "em":
             # The likelihood of complete data depends on the rows only through
