@@ -14,7 +14,7 @@ from .. import _lowrank
 from .._base import LatentModel, Posterior, StreamingMixin, rowwise
 from .._em import EMMixin
 from .._linalg import eigh_top, flip_signs
-from .._source import SummarySource, chunk_rows, is_dask_array
+from .._source import SummarySource, chunk_rows
 from .._stats import SummaryLoglik, imputed_scatter, observed_columns
 from .._summary import Summary
 from .._validation import (
@@ -28,23 +28,12 @@ from .._validation import (
     read_data,
 )
 from . import _ppca_kernels as kernels
-from .pca import check_latent
+from ._checks import check_latent, is_wide
 
 # Noise variance, relative to the mean variance per feature, under which the
 # model C = W W^T + s2 I is taken as singular: the data then lie in a subspace
 # of dimension <= n_components.
 _SINGULAR_RTOL = 1e-10
-
-
-def _is_wide(X):
-    """Whether ``X`` is an in-memory array with fewer rows than columns (the Gram-matrix path)."""
-    if is_dask_array(X):
-        return False
-    try:
-        shape = np.shape(X)
-    except (ValueError, TypeError):
-        return False
-    return len(shape) == 2 and shape[0] < shape[1]
 
 
 class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
@@ -243,7 +232,7 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
         self._check_params()
         self._forget_stream()
         self.__dict__.pop("evidence_", None)
-        wide = _is_wide(X)
+        wide = is_wide(X)
         data = read_data(self, X, allow_nan=self.missing == "em", columns=wide, scatter=not wide)
         if not data.complete:
             self._fit_missing(data)
