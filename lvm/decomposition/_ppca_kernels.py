@@ -11,7 +11,7 @@ import numpy as np
 from scipy import linalg
 from scipy.special import gammaln
 
-from .._linalg import _LOG_2PI, flip_signs
+from .._linalg import _LOG_2PI, eigh_top, flip_signs
 from .._lowrank import inner_factor
 
 
@@ -57,6 +57,65 @@ class FactoredCovariance:
     mean: np.ndarray
     trace: float
     factor: np.ndarray
+
+
+class ScatterSpectrum:
+    """The covariance ``S`` (p, p) and what the fits ask of it, each computed when asked.
+
+    ``top(k)``: the top ``k`` eigenpairs; ``eigenvalues()``: all of them,
+    decreasing; ``factor()``: a square root ``A`` with ``S = A A^T``.
+    """
+
+    def __init__(self, S):
+        self.S = S
+        self.trace = float(np.trace(S))
+
+    def top(self, k):
+        return eigh_top(self.S, k)
+
+    def eigenvalues(self):
+        return linalg.eigvalsh(self.S)[::-1]
+
+    def factor(self):
+        return covariance_factor(self.S)
+
+
+class GramSpectrum:
+    """The covariance of wide data (n < p) through the ``n x n`` Gram matrix, never ``p x p``.
+
+    The nonzero eigenvalues of ``S = Xc^T Xc / n`` are those of ``G = Xc
+    Xc^T / n``, and an eigenvector ``v`` of ``G`` gives the unit axis ``Xc^T
+    v / sqrt(n lambda)``; the square root of ``S`` is ``Xc^T / sqrt(n)``.
+    Memory ``O(n p)``, time ``O(n^2 p)``. Same interface as
+    :class:`ScatterSpectrum`.
+    """
+
+    def __init__(self, X, mean):
+        self.n, self.p = X.shape
+        self.centred = X - mean
+        # Overflow for data near the float64 limit is reported by the caller's variance check.
+        with np.errstate(over="ignore", invalid="ignore"):
+            gram = self.centred @ self.centred.T / self.n
+        self.trace = float(np.trace(gram))
+        self._gram = gram
+
+    def _decomposed(self):
+        if not hasattr(self, "_values"):
+            values, vectors = linalg.eigh(self._gram)
+            self._values, self._vectors = np.maximum(values[::-1], 0.0), vectors[:, ::-1]
+        return self._values, self._vectors
+
+    def top(self, k):
+        values, vectors = self._decomposed()
+        # A zero eigenvalue has no axis; the caller's singular-model check then stops the fit.
+        norms = np.sqrt(np.maximum(self.n * values[:k], np.finfo(np.float64).tiny))
+        return values[:k], self.centred.T @ vectors[:, :k] / norms
+
+    def eigenvalues(self):
+        return np.concatenate([self._decomposed()[0], np.zeros(self.p - self.n)])
+
+    def factor(self):
+        return self.centred.T / np.sqrt(self.n)
 
 
 def covariance_factor(S):

@@ -5,7 +5,6 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from scipy import linalg
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -202,10 +201,10 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
                 "smaller n_components."
             )
 
-    def _check_not_singular(self, noise_variance, trace, p, k, eigenvalues):
+    def _check_not_singular(self, noise_variance, trace, p, k, spectrum):
         if noise_variance > _SINGULAR_RTOL * trace / p:
             return
-        values = eigenvalues()
+        values = spectrum.eigenvalues()
         rank = int(np.sum(values > _SINGULAR_RTOL * values.max()))
         raise ValueError(
             f"PPCA: n_components={k} is not below the rank {rank} of the centred data, so the "
@@ -253,48 +252,21 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
 
     def _fit_scatter(self, stats, X):
         """Fit from count, mean and scatter: the closed form, or EM on the covariance."""
-        S = stats.covariance()
-        self._fit_complete(stats.n_samples, stats.mean, float(np.trace(S)), X,
-                           top=functools.partial(eigh_top, S),
-                           eigenvalues=lambda: linalg.eigvalsh(S)[::-1],
-                           factor=lambda: kernels.covariance_factor(S))
+        self._fit_complete(stats.n_samples, stats.mean, kernels.ScatterSpectrum(stats.covariance()), X)
 
     def _fit_wide(self, data):
-        """Fit data with fewer rows than columns through the ``n x n`` Gram matrix, never ``p x p``.
-
-        The nonzero eigenvalues of ``S = Xc^T Xc / n`` are those of the Gram
-        matrix ``G = Xc Xc^T / n``, and an eigenvector ``v`` of ``G`` gives the
-        unit axis ``Xc^T v / sqrt(n lambda)``; EM runs on the square root
-        ``Xc^T / sqrt(n)`` of ``S``. Memory is ``O(n p)``, time ``O(n^2 p)``.
-        """
+        """Fit data with fewer rows than columns through the ``n x n`` Gram matrix, never ``p x p``."""
         X = data.source.X
-        n, p = X.shape
         mean = data.columns.mean
-        centred = X - mean
-        # Overflow for data near the float64 limit is reported by check_variance.
-        with np.errstate(over="ignore", invalid="ignore"):
-            gram = centred @ centred.T / n
-        trace = float(np.trace(gram))
-        check_variance(trace, data.described)
-        values, vectors = linalg.eigh(gram)
-        values, vectors = np.maximum(values[::-1], 0.0), vectors[:, ::-1]
+        self._fit_complete(X.shape[0], mean, kernels.GramSpectrum(X, mean), data.described)
 
-        def top(k):
-            # A zero eigenvalue has no axis; the singular-model check then stops the fit.
-            norms = np.sqrt(np.maximum(n * values[:k], np.finfo(np.float64).tiny))
-            return values[:k], centred.T @ vectors[:, :k] / norms
-
-        self._fit_complete(n, mean, trace, data.described, top=top,
-                           eigenvalues=lambda: np.concatenate([values, np.zeros(p - n)]),
-                           factor=lambda: centred.T / np.sqrt(n))
-
-    def _fit_complete(self, n, mean, trace, described, *, top, eigenvalues, factor):
+    def _fit_complete(self, n, mean, spectrum, described):
         """The closed form, or EM, from the spectrum of the covariance ``S`` (divisor ``n``).
 
-        ``top(k)`` gives its top ``k`` eigenpairs, ``eigenvalues()`` all of them
-        in decreasing order, ``factor()`` a square root ``A`` (``S = A A^T``);
-        each is called only when needed.
+        ``spectrum`` is a :class:`~lvm.decomposition._ppca_kernels.ScatterSpectrum`
+        or :class:`~lvm.decomposition._ppca_kernels.GramSpectrum`.
         """
+        trace = spectrum.trace
         p = len(mean)
         check_variance(trace, described)
         if self.n_components == "mle":
@@ -305,7 +277,7 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
                     "n_components" + (" or more features." if p < 2 else " or more samples.")
                 )
             # k = rank would leave no noise variance: PPCA takes the best k below it.
-            k, self.evidence_, rank = kernels.infer_dimension(eigenvalues(), n, below_rank=True)
+            k, self.evidence_, rank = kernels.infer_dimension(spectrum.eigenvalues(), n, below_rank=True)
             if k < 1:
                 raise ValueError(
                     f"PPCA: n_components='mle' found the centred data of rank {rank}: every row lies on "
@@ -315,14 +287,14 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
             self._check_k(k, n, p)
         else:
             k = self._n_components_for(n, p)
-        values, vectors = top(k)
+        values, vectors = spectrum.top(k)
         loadings, noise = kernels.closed_form(values, vectors, trace, p)
-        self._check_not_singular(noise, trace, p, k, eigenvalues)
+        self._check_not_singular(noise, trace, p, k, spectrum)
         if self.method == "em":
             # The likelihood of complete data depends on the rows only through
             # their covariance: EM runs on a square root of it, O(p r k) per step.
             self._em_components = k
-            summary = kernels.FactoredCovariance(n, mean, trace, factor())
+            summary = kernels.FactoredCovariance(n, mean, trace, spectrum.factor())
             result = self._fit_em(SummarySource(summary), check_random_state(self.random_state), name="PPCA")
             loadings = kernels.canonical_loadings(result.params["loadings"])
             noise = result.params["noise_variance"]
@@ -361,7 +333,7 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
         check_variance(trace, columns)
         values, vectors = eigh_top(S, k)
         loadings, noise = kernels.closed_form(values, vectors, trace, p)
-        self._check_not_singular(noise, trace, p, k, lambda: linalg.eigvalsh(S)[::-1])
+        self._check_not_singular(noise, trace, p, k, kernels.ScatterSpectrum(S))
         # The sums are taken about the observed column means, fixed through EM;
         # the mean moves as a small offset from them (see _lowrank.missing_e_step).
         centre = columns.mean
