@@ -1,8 +1,8 @@
 """The one EM driver every EM model runs on, and the contract a model keeps with it.
 
-A model supplies three methods (Dempster, Laird & Rubin 1977, in the form of
-sufficient statistics; Neal & Hinton 1998 for why they may be summed over
-chunks):
+A model supplies three methods, and may supply a fourth (Dempster, Laird &
+Rubin 1977, in the form of sufficient statistics; Neal & Hinton 1998 for why
+they may be summed over chunks):
 
 * ``_init_params(source, rng) -> params``: starting values, a dict; they may
   read the data only through ``source.reduce`` and ``source.take``;
@@ -15,7 +15,10 @@ chunks):
 * ``_m_step(stats, params) -> params``: the maximiser of the expected
   complete-data log-likelihood; ``params`` are those the statistics were
   computed under (an M-step keeps, for instance, a vanished component's
-  previous mean).
+  previous mean);
+* optionally ``_em_converged(previous, params, stats, change, tol) -> bool``,
+  the convergence test, for a model whose likelihood can be flat long before
+  its parameters settle; by default the change in mean log-likelihood.
 
 The driver owns everything else: the reduction of the statistics over the
 chunks of whatever holds the rows (an in-memory array, a memmap, a dask array;
@@ -103,8 +106,20 @@ def _mean_loglik(stats):
     return float(stats.loglik) / stats.n_samples
 
 
+def _converged(model, previous, params, stats, change, tol):
+    """The model's ``_em_converged(previous, params, stats, change, tol)`` if it has one, else ``|change| < tol``.
+
+    Where EM crawls along a flat ridge, the likelihood changes by about the
+    square of the step, so a model may also require its parameters to settle.
+    """
+    test = getattr(model, "_em_converged", None)
+    return abs(change) < tol if test is None else bool(test(previous, params, stats, change, tol))
+
+
 def run_em(model, source, params, *, tol, max_iter, callback=None, verbose=0, name="EM"):
     """Iterate EM from ``params`` until the mean log-likelihood changes by less than ``tol``.
+
+    A model with an ``_em_converged`` method decides convergence itself.
 
     Parameters
     ----------
@@ -138,6 +153,7 @@ def run_em(model, source, params, *, tol, max_iter, callback=None, verbose=0, na
     n_iter = 0
     with tqdm(total=max_iter, desc=name, disable=not verbose, leave=False) as bar:
         for n_iter in range(1, max_iter + 1):
+            previous = params
             params = model._m_step(stats, params)
             stats = expected_stats(model, source, params)
             loglik = _mean_loglik(stats)
@@ -155,13 +171,16 @@ def run_em(model, source, params, *, tol, max_iter, callback=None, verbose=0, na
                     LikelihoodDecreaseWarning,
                     stacklevel=4,
                 )
-            if abs(change) < tol:
+            if _converged(model, previous, params, stats, change, tol):
                 converged = True
                 break
     if not converged and max_iter > 0:
+        last = history[-1] - history[-2]
+        reason = (f"the last change in mean log-likelihood was {last:.3g}, above tol={tol:g}" if abs(last) >= tol
+                  else f"the log-likelihood changed by {last:.3g}, below tol={tol:g}, but the parameters "
+                  "had not settled")
         warnings.warn(
-            f"{name} did not converge in max_iter={max_iter} iterations: the last change in "
-            f"mean log-likelihood was {history[-1] - history[-2]:.3g}, above tol={tol:g}. "
+            f"{name} did not converge in max_iter={max_iter} iterations: {reason}. "
             "Increase max_iter, loosen tol, or standardise the data.",
             ConvergenceWarning,
             stacklevel=4,

@@ -73,3 +73,76 @@ def correlation_input(X, n_obs=None):
             "some pairs of variables have fewer than 2 rows observed together; their correlation is undefined."
         )
     return R, names, n_obs
+
+
+# An eigenvalue of R below this many units of round-off of the largest, per
+# variable, is zero: the correlations of n <= p rows or of duplicated
+# columns come out with eigenvalues of about 1e-16, positive or negative.
+_SINGULAR_ULPS = 100
+
+
+def check_nonsingular(R, who, n_obs=None, names=None, *, rows_needed=False):
+    """Raise a ValueError naming the cause when the correlation matrix ``R`` is singular.
+
+    Parameters
+    ----------
+    R : ndarray of shape (p, p)
+    who : str
+        The function or class named in the message.
+    n_obs : int, optional
+        Rows behind ``R``; with ``n_obs <= p`` the rank is at most ``n_obs - 1``.
+    names : list of str, optional
+        Variable names, to name the redundant ones.
+    rows_needed : bool, default=False
+        Raise when ``n_obs <= p`` even if ``R`` itself is regular (a published
+        matrix): for a method that also draws data sets of ``n_obs`` rows.
+    """
+    p = len(R)
+    too_few_rows = n_obs is not None and n_obs <= p
+    values, vectors = np.linalg.eigh(R)
+    regular = values[0] > _SINGULAR_ULPS * p * np.finfo(np.float64).eps * values[-1]
+    if regular and not (too_few_rows and rows_needed):
+        return
+    if too_few_rows:
+        raise ValueError(
+            f"{who}: the correlation matrix is singular: {n_obs} rows for {p} variables, and the correlations "
+            f"of n rows have rank at most n - 1. Use more rows than variables (at least {p + 1})."
+        )
+    # The variables carrying the null direction are the linearly dependent ones.
+    null = np.abs(vectors[:, 0])
+    involved = np.flatnonzero(null > 0.1 * null.max())
+    labels = [names[j] if names else f"x{j}" for j in involved]
+    raise ValueError(
+        f"{who}: the correlation matrix is singular: the variables {labels} are exact linear "
+        "combinations of one another (duplicated or derived columns). Drop the redundant ones."
+    )
+
+
+def check_factorable(R, n_obs=None, names=None):
+    """Raise a ValueError when no factor model can be fitted to ``R``: singular, or the identity.
+
+    An identity has no common variance: every factor model fits it exactly
+    with each "factor" a single variable's own variance, so there is no
+    solution to report.
+
+    Parameters
+    ----------
+    R : ndarray of shape (p, p)
+    n_obs : int, optional
+    names : list of str, optional
+    """
+    if n_obs is not None and n_obs <= len(R):
+        # Such a matrix passes a Cholesky factorisation by round-off about as often as not.
+        check_nonsingular(R, "FactorAnalysis", n_obs, names)
+    try:
+        np.linalg.cholesky(R)
+    except np.linalg.LinAlgError:
+        check_nonsingular(R, "FactorAnalysis", None, names)
+    # An exactly duplicated column whose correlation matrix passes Cholesky by
+    # round-off is fitted: a Heywood case with an infinite chi-square.
+    off_diagonal = R[~np.eye(len(R), dtype=bool)]
+    if np.max(np.abs(off_diagonal)) <= _SINGULAR_ULPS * np.finfo(np.float64).eps:
+        raise ValueError(
+            "FactorAnalysis: the correlation matrix is the identity: the variables are uncorrelated and "
+            "share no variance, so there are no common factors to find."
+        )

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from ._input import correlation_input
+from ._input import check_nonsingular, correlation_input
 
 
 @dataclass
@@ -63,8 +63,18 @@ def kmo(X):
     Returns
     -------
     KMOResult
+
+    Raises
+    ------
+    ValueError
+        When the correlation matrix is singular (duplicated columns, or no
+        more rows than variables): the partial correlations are then undefined.
     """
-    R, names, _ = correlation_input(X)
+    R, names, n_obs = correlation_input(X)
+    # psych::KMO falls back to R itself when solve(R) fails, which is no
+    # anti-image at all; a singular R has partial correlations of +-1 or
+    # undefined ones, so the measure does not exist.
+    check_nonsingular(R, "kmo", n_obs, names)
     inverse = linalg.inv(R)  # the anti-image correlations are defined through R^{-1} itself
     scale = np.sqrt(np.diag(inverse))
     partial = -inverse / np.outer(scale, scale)

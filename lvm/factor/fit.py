@@ -76,6 +76,20 @@ def ml_discrepancy(R, model):
     return float(np.trace(ratio) - logdet - len(R))
 
 
+def _ncx2_cdf(statistic, dof, ncp):
+    """``P(chi2_dof(ncp) <= statistic)``, by its normal limit where scipy's series gives NaN.
+
+    scipy's non-central chi-square fails (NaN) for statistics of about 1e10
+    and beyond, as a sample size of 1e12 produces. There the distribution,
+    with mean ``dof + ncp`` and variance ``2 (dof + 2 ncp)``, has skewness
+    below ``3 sqrt(2 / ncp)``, about 1e-5: its normal limit is exact to that.
+    """
+    value = stats.ncx2.cdf(statistic, dof, ncp)
+    if np.isnan(value):
+        value = stats.norm.cdf((statistic - dof - ncp) / np.sqrt(2.0 * (dof + 2.0 * ncp)))
+    return value
+
+
 def _noncentrality(statistic, dof, probability):
     """The non-centrality at which ``P(chi2_dof(ncp) <= statistic) = probability``."""
     if not np.isfinite(statistic):
@@ -85,9 +99,9 @@ def _noncentrality(statistic, dof, probability):
     if stats.chi2.cdf(statistic, dof) <= probability:
         return 0.0
     upper = max(1.0, statistic) * 4 + 100
-    while stats.ncx2.cdf(statistic, dof, upper) > probability:
+    while _ncx2_cdf(statistic, dof, upper) > probability:
         upper *= 2
-    return optimize.brentq(lambda ncp: stats.ncx2.cdf(statistic, dof, ncp) - probability, 0.0, upper, xtol=1e-12)
+    return optimize.brentq(lambda ncp: _ncx2_cdf(statistic, dof, ncp) - probability, 0.0, upper, xtol=1e-12)
 
 
 def fit_statistics(R, loadings, n_obs, factor_correlation=None):

@@ -98,6 +98,18 @@ def _gpa(A, method, gamma, delta):
     raise ValueError(f"unknown rotation {method!r}")
 
 
+def _row_norms(A):
+    """Row lengths for Kaiser normalisation, 1 for a row of zeros.
+
+    A variable no factor explains has no direction to normalise; dividing by
+    its zero length would fill the loadings with NaN. It stays a zero row and
+    still counts among the ``p`` rows of the criterion, as in GPArotation
+    since 2023 (``NormalizingWeight``).
+    """
+    norms = np.sqrt(np.sum(A**2, axis=1))
+    return np.where(norms > 0, norms, 1.0)
+
+
 def promax(A, power=4, normalize=False):
     """Promax rotation exactly as R's ``stats::promax`` defines it (Hendrickson & White 1964).
 
@@ -125,11 +137,16 @@ def promax(A, power=4, normalize=False):
     -------
     Rotation
     """
-    norms = np.sqrt(np.sum(A**2, axis=1)) if normalize else np.ones(len(A))
+    norms = _row_norms(A) if normalize else np.ones(len(A))
     varimax = rotate(A / norms[:, None], "varimax", normalize=True)
     V = varimax.loadings
     target = V * np.abs(V) ** (power - 1)
-    U = linalg.lstsq(V, target)[0]
+    # A factor with no loadings has an empty target column and would make the
+    # least-squares fit singular (R's promax stops there); it is left as it is
+    # and the others are fitted among themselves.
+    loaded = np.sum(V**2, axis=0) > 0
+    U = np.eye(V.shape[1])
+    U[np.ix_(loaded, loaded)] = linalg.lstsq(V[:, loaded], target[:, loaded])[0]
     U = U * np.sqrt(np.diag(linalg.inv(U.T @ U)))
     T = varimax.rotation_matrix @ U
     return Rotation((V @ U) * norms[:, None], T, linalg.inv(T.T @ T))
@@ -172,8 +189,11 @@ def rotate(A, method, *, normalize=None, gamma=0.0, delta=0.01, power=4):
         return Rotation(A.copy(), np.eye(k), np.eye(k))
     if normalize is None:
         normalize = _R_NORMALIZES[method]
-    norms = np.sqrt(np.sum(A**2, axis=1)) if normalize else np.ones(len(A))
-    rotated, T = _gpa(A / norms[:, None], method, gamma, delta)
+    norms = _row_norms(A) if normalize else np.ones(len(A))
+    # statsmodels logs log10 of the gradient norm each step; loadings that
+    # start at the optimum (a zero gradient) make that a harmless -inf.
+    with np.errstate(divide="ignore"):
+        rotated, T = _gpa(A / norms[:, None], method, gamma, delta)
     phi = np.eye(k) if method in ORTHOGONAL else T.T @ T
     # statsmodels returns Th with L = A (Th^T)^{-1} for oblique rotations.
     matrix = T if method in ORTHOGONAL else linalg.inv(T.T)

@@ -1,5 +1,6 @@
 """Factor score weights: regression (Thomson 1939) and Bartlett (1937)."""
 
+import numpy as np
 from scipy import linalg
 
 
@@ -46,5 +47,13 @@ def bartlett_weights(loadings, uniquenesses):
     -------
     ndarray of shape (p, k)
     """
+    empty = np.flatnonzero(np.sum(loadings**2, axis=0) == 0)
+    if empty.size:
+        # L^T Psi^{-1} L is then singular: no weighting of the variables recovers
+        # a factor they do not depend on.
+        raise ValueError(
+            f"Bartlett scores are undefined for factor(s) {(empty + 1).tolist()}, whose loadings are all zero; "
+            "use regression scores or fewer factors."
+        )
     weighted = loadings / uniquenesses[:, None]
     return linalg.solve(weighted.T @ loadings, weighted.T, assume_a="pos").T

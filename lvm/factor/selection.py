@@ -8,7 +8,7 @@ from scipy import linalg
 from sklearn.utils import check_random_state
 
 from ._fitting import fit_minres
-from ._input import correlation_input
+from ._input import check_nonsingular, correlation_input
 
 
 @dataclass
@@ -82,10 +82,19 @@ def parallel_analysis(X, n_iter=20, quantile=None, n_obs=None, random_state=None
     Returns
     -------
     ParallelAnalysis
+
+    Raises
+    ------
+    ValueError
+        When the correlation matrix is singular: no more rows than variables,
+        or duplicated columns.
     """
-    R, _, n = correlation_input(X, n_obs)
+    R, names, n = correlation_input(X, n_obs)
     if n is None:
         raise ValueError("parallel_analysis: give n_obs, the number of observations behind the matrix.")
+    # The simulated data have the same n rows: with n <= p their correlation
+    # matrices are singular too, and neither has squared multiple correlations.
+    check_nonsingular(R, "parallel_analysis", n, names, rows_needed=True)
     rng = check_random_state(random_state)
     p = len(R)
     pc_observed, fa_observed = _eigenvalues(R)
