@@ -300,3 +300,27 @@ def test_partial_fit_accepts_a_one_row_chunk(make, seed):
     assert streamed.n_samples_seen_ == 21
     np.testing.assert_allclose(streamed.explained_variance_, whole.explained_variance_, rtol=1e-12)
     np.testing.assert_allclose(streamed.components_, whole.components_, rtol=1e-10)
+
+
+# ------------------------------------------------------ kernels against naive formulas
+def test_factor_kernels_equal_the_textbook_formulas(seed):
+    """The sums-of-squares forms equal Tipping & Bishop's eqs. 4, 29-30 written with explicit inverses."""
+    from scipy.stats import multivariate_normal
+
+    from lvm.decomposition._ppca_kernels import covariance_factor, em_step_factor, loglik_from_factor
+
+    rng = np.random.default_rng(seed)
+    n, p, k = 40, 6, 2
+    X = rng.standard_normal((n, p)) @ rng.standard_normal((p, p))
+    S = np.cov(X, rowvar=False, ddof=0)
+    W, s2 = rng.standard_normal((p, k)), 0.7
+    C = W @ W.T + s2 * np.eye(p)
+    expected = multivariate_normal(X.mean(axis=0), C).logpdf(X).mean()
+    for factor in (covariance_factor(S), (X - X.mean(axis=0)).T / np.sqrt(n)):
+        np.testing.assert_allclose(loglik_from_factor(factor, W, s2), expected, rtol=1e-12)
+        M = W.T @ W + s2 * np.eye(k)
+        W_new = S @ W @ np.linalg.inv(s2 * np.eye(k) + np.linalg.inv(M) @ W.T @ S @ W)
+        s2_new = np.trace(S - S @ W @ np.linalg.inv(M) @ W_new.T) / p
+        loadings, noise = em_step_factor(factor, W, s2)
+        np.testing.assert_allclose(loadings, W_new, rtol=1e-10)
+        np.testing.assert_allclose(noise, s2_new, rtol=1e-10)
