@@ -68,9 +68,38 @@ def logpdf(centered, loadings, noise):
     whitened, scale, _ = _whiten(loadings, noise)
     chol, logdet = inner_factor(loadings, noise)
     data = centered * scale
-    half = linalg.solve_triangular(chol, (data @ whitened).T, lower=True)
-    quad = np.einsum("ij,ij->i", data, data) - np.einsum("ij,ij->j", half, half)
-    return -0.5 * (centered.shape[1] * _LOG_2PI + logdet + quad)
+    latent = linalg.cho_solve((chol, True), (data @ whitened).T).T
+    return -0.5 * (centered.shape[1] * _LOG_2PI + logdet + _quadratic(data, whitened, latent))
+
+
+def _quadratic(data, whitened, latent, weights=None):
+    """``y^T (I + V V^T)^{-1} y`` per row, as the sum of squares ``||y - V z||^2 + ||z||^2``.
+
+    With ``z = M^{-1} V^T y`` (``M = I + V^T V``) this is Woodbury's
+    ``y^T y - y^T V M^{-1} V^T y``; written as a difference it cancels every
+    digit that the noise is smaller than the signal (a row fitted to 1e-8 of
+    its size keeps nothing), while the sum of squares of the residual keeps
+    them. ``z`` minimises ``||y - V z||^2 + ||z||^2``, so its own round-off
+    changes the value only to second order. Rows with missing entries sum
+    over their observed coordinates only.
+
+    Parameters
+    ----------
+    data : ndarray of shape (n, p)
+        Whitened residuals ``Psi^{-1/2} (x - mu)``.
+    whitened : ndarray of shape (p, k)
+        ``V = Psi^{-1/2} W``.
+    latent : ndarray of shape (n, k)
+    weights : ndarray of shape (n, p), optional
+        1.0 where an entry is observed, 0.0 where missing (``data`` is 0 there).
+
+    Returns
+    -------
+    ndarray of shape (n,)
+    """
+    fitted = latent @ whitened.T
+    residual = data - (fitted if weights is None else fitted * weights)
+    return np.einsum("ij,ij->i", residual, residual) + np.einsum("ij,ij->i", latent, latent)
 
 
 def posterior(centered, loadings, noise):
@@ -129,14 +158,13 @@ def masked_posterior(centered, observed, loadings, noise):
     chol = np.linalg.cholesky(inner)
     data = centered * scale
     projected = data @ whitened
-    half = np.linalg.solve(chol, projected[:, :, None])[:, :, 0]
     inverse_chol = np.linalg.inv(chol)
     # The M-step needs every row's full posterior covariance, so the small
     # k x k inverses are formed explicitly.
     covariance = np.einsum("nji,njk->nik", inverse_chol, inverse_chol)
     mean = np.einsum("nij,nj->ni", covariance, projected)
     logdet = weights @ np.log(noise) + 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
-    quad = np.einsum("ij,ij->i", data, data) - np.einsum("ij,ij->i", half, half)
+    quad = _quadratic(data, whitened, mean, weights)
     logpdf = -0.5 * (weights.sum(axis=1) * _LOG_2PI + logdet + quad)
     return mean, covariance, logpdf
 
@@ -145,10 +173,14 @@ def masked_posterior(centered, observed, loadings, noise):
 class MissingDataStats(Stats):
     """Expected sufficient statistics of the low-rank Gaussian with missing entries, summed over rows.
 
-    With ``z~ = (z, 1)`` and every missing entry filled by its conditional
-    expectation: ``gram = sum_n E[z~ z~^T]`` (k+1, k+1), ``cross = sum_n
-    E[x_n z~_n^T]`` (p, k+1) and ``second = sum_n E[x_nj^2]`` (p,), plus the
-    row count and the summed log-likelihood of the observed entries.
+    With ``z~ = (z, 1)``, ``y = x - centre`` and every missing entry filled by
+    its conditional expectation: ``gram = sum_n E[z~ z~^T]`` (k+1, k+1),
+    ``cross = sum_n E[y_n z~_n^T]`` (p, k+1) and ``second = sum_n E[y_nj^2]``
+    (p,), plus the row count and the summed log-likelihood of the observed
+    entries. ``centre`` (p,) is the reference point the sums are taken about;
+    sums of raw ``x`` and ``x^2`` would cancel every digit of the spread when
+    the data sit far from the origin (data + 1e8, say), and the M-step's
+    residual variances with them. Statistics add only about the same centre.
     """
 
     n_samples: int
@@ -156,9 +188,16 @@ class MissingDataStats(Stats):
     gram: np.ndarray
     cross: np.ndarray
     second: np.ndarray
+    centre: np.ndarray
+
+    def __add__(self, other):
+        if not np.array_equal(self.centre, other.centre):
+            raise ValueError("MissingDataStats about different centres cannot be added.")
+        return MissingDataStats(self.n_samples + other.n_samples, self.loglik + other.loglik, self.gram + other.gram,
+                                self.cross + other.cross, self.second + other.second, self.centre)
 
 
-def missing_e_step(X, mean, loadings, noise):
+def missing_e_step(X, mean, loadings, noise, centre=None):
     """E-step of the low-rank Gaussian on rows with missing entries (NaN).
 
     Both ``z`` and the missing entries are latent. Under the current
@@ -167,27 +206,47 @@ def missing_e_step(X, mean, loadings, noise):
     then has ``E[x_nj] = w_j^T E[z_n] + mu_j``, ``E[x_nj z_n] = w_j^T
     (Cov_n + E[z_n] E[z_n]^T)`` and ``E[x_nj^2] = E[x_nj]^2 + w_j^T Cov_n w_j
     + psi_j`` (Ilin & Raiko 2010, section 3; Tipping & Bishop 1999, appendix).
+    The sums are taken about a centre (see :class:`MissingDataStats`), so they
+    carry the spread of the data, not its offset.
 
     Parameters
     ----------
     X : ndarray of shape (n, p)
         Rows, NaN where missing.
     mean : ndarray of shape (p,)
+        ``mu``; measured from ``centre`` when one is given.
     loadings : ndarray of shape (p, k)
     noise : float or ndarray of shape (p,)
+    centre : ndarray of shape (p,), optional
+        A fixed point near the data (the observed column means, say), about
+        which the sums are taken; the model mean is then ``centre + mean``.
+        Without it the sums are taken about ``mean``. A caller that keeps
+        the centre fixed over the iterations and ``mean`` as the small offset
+        (with :func:`missing_m_step` ``(stats, offset=True)``) keeps every digit
+        of the mean of data far from zero: a mean of order 1e12 rounded to
+        float64 at every iteration would drift by many units in its last place,
+        because EM corrects the mean along the loadings only as slowly as the
+        loadings converge.
 
     Returns
     -------
     MissingDataStats
+        About ``centre``, or about ``mean`` when no centre is given.
     """
     n, p = X.shape
     k = loadings.shape[1]
     observed = ~np.isnan(X)
     missing = ~observed
-    centered = np.where(observed, X - mean, 0.0)
+    if centre is None:
+        centre, offset = np.asarray(mean, dtype=np.float64), np.zeros(p)
+    else:
+        centre, offset = np.asarray(centre, dtype=np.float64), np.asarray(mean, dtype=np.float64)
+    # x - centre is exact for data near the centre (Sterbenz); the offset is small.
+    relative = np.where(observed, X - centre, 0.0)
+    centered = np.where(observed, relative - offset, 0.0)
     post_mean, post_cov, logpdf = masked_posterior(centered, observed, loadings, noise)
     noise = np.broadcast_to(np.asarray(noise, dtype=np.float64), (p,))
-    filled = np.where(observed, X, mean + post_mean @ loadings.T)
+    filled = np.where(observed, relative, offset + post_mean @ loadings.T)
     # sum over the rows where x_j is missing of Cov_n: (p, k, k)
     missing_cov = np.einsum("nj,nkl->jkl", missing.astype(np.float64), post_cov)
     gram = np.empty((k + 1, k + 1))
@@ -200,22 +259,26 @@ def missing_e_step(X, mean, loadings, noise):
     second = np.einsum("ij,ij->j", filled, filled)
     second += np.einsum("jkl,jk,jl->j", missing_cov, loadings, loadings)
     second += missing.sum(axis=0) * noise
-    return MissingDataStats(n, float(logpdf.sum()), gram, cross, second)
+    return MissingDataStats(n, float(logpdf.sum()), gram, cross, second, centre)
 
 
-def missing_m_step(stats):
+def missing_m_step(stats, offset=False):
     """M-step of the low-rank Gaussian with missing entries: ``mu``, ``W`` and the residual variances.
 
-    Each coordinate is a regression of ``x_j`` on ``z~ = (z, 1)``:
-    ``[w_j; mu_j] = (sum_n E[z~ z~^T])^{-1} sum_n E[x_nj z~_n]``, and its
-    expected squared residual is ``(sum_n E[x_nj^2] - [w_j; mu_j]^T sum_n
-    E[x_nj z~_n]) / n``. PPCA averages the residuals into ``s2``; factor
-    analysis keeps them as ``Psi``. The observed-data likelihood never
-    decreases.
+    Each coordinate is a regression of ``y_j = x_j - c_j`` (``c`` the centre
+    of the statistics) on ``z~ = (z, 1)``:
+    ``[w_j; b_j] = (sum_n E[z~ z~^T])^{-1} sum_n E[y_nj z~_n]``, ``mu_j = c_j + b_j``,
+    and its expected squared residual is ``(sum_n E[y_nj^2] - [w_j; b_j]^T
+    sum_n E[y_nj z~_n]) / n``; the shift by ``c`` changes neither ``W`` nor
+    the residuals. PPCA averages the residuals into ``s2``; factor analysis
+    keeps them as ``Psi``. The observed-data likelihood never decreases.
 
     Parameters
     ----------
     stats : MissingDataStats
+    offset : bool, default=False
+        Return ``b = mu - c``, the mean measured from the centre of the
+        statistics (see :func:`missing_e_step`), instead of ``mu``.
 
     Returns
     -------
@@ -226,4 +289,5 @@ def missing_m_step(stats):
     k = stats.gram.shape[0] - 1
     solution = linalg.solve(stats.gram, stats.cross.T, assume_a="pos")
     residual = stats.second - np.einsum("kj,jk->j", solution, stats.cross)
-    return solution[k], solution[:k].T, residual / stats.n_samples
+    mean = solution[k] if offset else stats.centre + solution[k]
+    return mean, solution[:k].T, residual / stats.n_samples

@@ -198,6 +198,20 @@ class ColumnStats:
         return self.maximum - self.minimum
 
 
+def _corrected(mean, m2, residual_sum, count):
+    """Mean and squared deviations after the correction step of the two-pass algorithm.
+
+    The first-pass mean of values far from zero (data + 1e12, say) is off by
+    a few units in the last place of the sum; the deviations from it still
+    sum to ``n`` times that error, which the correction removes (Chan, Golub &
+    LeVeque 1983, the corrected two-pass algorithm). EM starting from this
+    mean cannot be relied on to remove the error itself: along the principal
+    subspace it contracts the mean's error as slowly as the loadings converge.
+    """
+    shift = residual_sum / count
+    return mean + shift, m2 - shift * residual_sum
+
+
 def column_stats(X):
     """:class:`ColumnStats` of the rows of ``X``; reads ``X`` a few times, copies one chunk.
 
@@ -218,8 +232,9 @@ def column_stats(X):
         # centred copy of the chunk, no masks.
         mean = sums / n
         deviation = X - mean
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
             m2 = np.einsum("ij,ij->j", deviation, deviation)
+            mean, m2 = _corrected(mean, m2, deviation.sum(axis=0), n)
         return ColumnStats(n, np.full(p, float(n)), mean, m2, X.min(axis=0), X.max(axis=0), 0, 0)
     finite = np.isfinite(X)
     missing = np.isnan(X)
@@ -230,8 +245,9 @@ def column_stats(X):
         mean = clean.sum(axis=0) / count
     deviation = np.where(finite, clean - np.nan_to_num(mean), 0.0)
     # Overflow for data near the float64 limit is reported by the variance check.
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         m2 = np.einsum("ij,ij->j", deviation, deviation)
+        mean, m2 = _corrected(mean, m2, deviation.sum(axis=0), count)
     minimum = np.fmin.reduce(np.where(finite, X, np.nan), axis=0) if n else np.full(p, np.nan)
     maximum = np.fmax.reduce(np.where(finite, X, np.nan), axis=0) if n else np.full(p, np.nan)
     return ColumnStats(n, count.astype(np.float64), mean, m2, minimum, maximum, int(missing.sum()), n_infinite)

@@ -174,18 +174,26 @@ def pca_svd(X, mean, k):
         return singular[:k] ** 2 / (n - 1), vt[:k].copy(), np.sum(singular**2) / (n - 1)
 
 
-def pca_randomized(X, mean, k, n_oversamples, n_iter, rng):
+def pca_randomized(X, mean, k, n_oversamples, n_iter, rng, total=None):
     """Top-``k`` principal axes by a randomized range finder (Halko, Martinsson & Tropp 2011).
 
     Subspace iteration ``(Xc^T Xc)^q`` on a Gaussian block of ``k +
     n_oversamples`` columns, then a Rayleigh-Ritz step (Algorithms 4.3-4.4 and
     5.1 of Halko et al.). Centring is implicit, ``Xc Q = X Q - 1 (mean^T Q)``,
-    so ``X`` is never copied. Each power iteration is orthonormalised by one QR
-    of the block on the short side of ``X`` (``p x w`` for tall data, ``n x w``
-    for wide data), whose cost is small against the two products with ``X``;
-    the final basis of the long side is orthonormalised once. With ``q``
+    so ``X`` is not copied unless the mean is so large against the spread that
+    this would cancel more than four digits (the test of
+    :func:`lvm._stats.scatter_stats`); then ``X`` is centred in a copy. Each
+    power iteration is orthonormalised by one QR of the block on the short
+    side of ``X`` (``p x w`` for tall data, ``n x w`` for wide data), whose
+    cost is small against the two products with ``X``; the final basis of
+    the long side is orthonormalised once. With ``q``
     iterations the axes lie in the span of ``(Xc^T Xc)^(q+1) Omega``, as in
     scikit-learn's solver with ``iterated_power=q``.
+
+    Parameters
+    ----------
+    total : float, optional
+        The total variance, when the caller has it (see :func:`total_variance`).
 
     Returns
     -------
@@ -194,6 +202,11 @@ def pca_randomized(X, mean, k, n_oversamples, n_iter, rng):
     """
     n, p = X.shape
     width = min(k + n_oversamples, n, p)
+    raw, centred = _column_sums_of_squares(X, mean)
+    if np.any(raw > _CANCELLATION_LIMIT * np.maximum(centred, 0.0)):
+        X, mean = X - mean, np.zeros(p)
+    if total is None:
+        total = total_variance(X, mean)
 
     def forward(block):
         return X @ block - mean @ block
@@ -213,4 +226,4 @@ def pca_randomized(X, mean, k, n_oversamples, n_iter, rng):
             image = linalg.qr(forward(backward(image)), mode="economic")[0]
     small = backward(image).T
     _, singular, vt = linalg.svd(small, full_matrices=False)
-    return singular[:k] ** 2 / (n - 1), vt[:k].copy(), total_variance(X, mean)
+    return singular[:k] ** 2 / (n - 1), vt[:k].copy(), total

@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 import pandas as pd
+from scipy import linalg
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -24,6 +25,7 @@ from .._validation import (
     check_variance,
     read_data,
 )
+from ._checks import check_latent
 from ._pca_kernels import (
     lanczos_budget,
     pca_from_scatter,
@@ -31,7 +33,9 @@ from ._pca_kernels import (
     pca_lanczos,
     pca_randomized,
     pca_svd,
+    total_variance,
 )
+from ._ppca_kernels import infer_dimension
 
 # Above this many rows/columns on the short side, the Gram or covariance matrix
 # (min(n, p)^2 doubles) stops being cheap and the randomized solver takes over.
@@ -58,8 +62,11 @@ class PCA(StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Lat
 
     Parameters
     ----------
-    n_components : int or None, default=None
-        Number of components ``k``; ``None`` keeps ``min(n_samples, n_features)``.
+    n_components : int, "mle" or None, default=None
+        Number of components ``k``; ``None`` keeps ``min(n_samples, n_features)``;
+        ``"mle"`` chooses ``k`` by Minka's (2000) Laplace approximation to the
+        evidence of probabilistic PCA, as scikit-learn's ``PCA(n_components="mle")``
+        does (it needs ``n_samples >= n_features``).
     solver : {"auto", "covariance", "svd", "randomized"}, default="auto"
         For a dask array the ``covariance`` solver is always used, with the
         scatter matrix reduced over the blocks.
@@ -133,6 +140,8 @@ class PCA(StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Lat
     Pearson, K. (1901). On lines and planes of closest fit to systems of points
     in space. Philosophical Magazine 2(11), 559-572. doi:10.1080/14786440109462720
 
+    Minka, T. P. (2000). Automatic choice of dimensionality for PCA. NIPS 13.
+
     Halko, N., Martinsson, P.-G. and Tropp, J. A. (2011). Finding structure with
     randomness. SIAM Review 53(2), 217-288. doi:10.1137/090771806
 
@@ -149,7 +158,7 @@ class PCA(StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Lat
     """
 
     _parameter_constraints = {
-        "n_components": [Interval(numbers.Integral, 1, None), NONE],
+        "n_components": [Interval(numbers.Integral, 1, None), Options("mle"), NONE],
         "solver": [Options("auto", "covariance", "svd", "randomized")],
         "whiten": [BOOLEAN],
         "n_oversamples": [Interval(numbers.Integral, 0, None)],
@@ -165,6 +174,19 @@ class PCA(StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Lat
         self.n_oversamples = n_oversamples
         self.n_power_iter = n_power_iter
         self.random_state = random_state
+
+    def _check_mle(self, n, p):
+        if p < 2 or n < p:
+            raise ValueError(
+                f"PCA: n_components='mle' compares 1 <= k < n_features components and needs at least as "
+                f"many samples as features; got {n} samples and {p} feature(s). Give an integer "
+                "n_components" + (" or more features." if p < 2 else " or more samples.")
+            )
+        if self.solver == "randomized":
+            raise ValueError(
+                "PCA: n_components='mle' needs every eigenvalue of the covariance, which the randomized "
+                "solver does not compute; use solver='auto', 'covariance' or 'svd'."
+            )
 
     def _n_components_for(self, n, p):
         upper = min(n, p)
@@ -207,6 +229,9 @@ class PCA(StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Lat
             return self
         X, sums = check_data(self, X, reset=True, return_sums=True)
         n, p = X.shape
+        if self.n_components == "mle":
+            self._fit_mle(X, sums)
+            return self
         k = self._n_components_for(n, p)
         solver = self._solver_for(n, p, k)
         result = None
@@ -230,20 +255,41 @@ class PCA(StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Lat
                 if n_iter == "auto":
                     n_iter = 7 if 10 * k < side else 4
                 rng = check_random_state(self.random_state)
-                result = pca_randomized(X, mean, k, self.n_oversamples, n_iter, rng)
+                # Data whose squares overflow are refused before the power iterations meet them.
+                total = total_variance(X, mean)
+                check_variance(total, X)
+                result = pca_randomized(X, mean, k, self.n_oversamples, n_iter, rng, total=total)
         if result is None:
             result = pca_svd(X, mean, k)
         self._set_fitted(X, n, mean, *result, solver=solver)
         return self
 
+    def _fit_mle(self, X, sums):
+        """``n_components="mle"``: all eigenvalues, then the ``k`` of largest evidence (Minka 2000)."""
+        n, p = X.shape
+        self._check_mle(n, p)
+        if self.solver == "svd":
+            mean = sums / n
+            variances, components, total = pca_svd(X, mean, p)
+            check_variance(total, X)
+            k = infer_dimension(variances, n)[0]
+            self._set_fitted(X, n, mean, variances[:k], components[:k], total, solver="svd")
+        else:
+            self._fit_scatter(scatter_stats(X, sums), X)
+
     def _can_fit(self, n, p):
-        return n >= 2
+        return n >= max(2, p) if self.n_components == "mle" else n >= 2
 
     def _fit_scatter(self, stats, X):
         """Fit from count, mean and scatter (the ``covariance`` solver); ``X`` only names the data in errors."""
         check_variance(np.trace(stats.scatter), X)
-        k = self._n_components_for(stats.n_samples, len(stats.mean))
-        self._set_fitted(X, stats.n_samples, stats.mean, *pca_from_scatter(stats, k), solver="covariance")
+        n, p = stats.n_samples, len(stats.mean)
+        if self.n_components == "mle":
+            self._check_mle(n, p)
+            k = infer_dimension(linalg.eigvalsh(stats.scatter)[::-1], n)[0]
+        else:
+            k = self._n_components_for(n, p)
+        self._set_fitted(X, n, stats.mean, *pca_from_scatter(stats, k), solver="covariance")
 
     def _set_fitted(self, X, n, mean, variances, components, total_variance, *, solver):
         check_variance(total_variance, X)
@@ -311,7 +357,7 @@ class PCA(StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Lat
             Points in data space.
         """
         check_is_fitted(self)
-        scores = np.asarray(X, dtype=np.float64)
+        scores = check_latent(self, X)
         if self.whiten:
             scores = scores * np.sqrt(self.explained_variance_)
         return scores @ self.components_ + self.mean_

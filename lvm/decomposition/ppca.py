@@ -5,7 +5,6 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from scipy import linalg
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -15,7 +14,7 @@ from .._base import LatentModel, Posterior, StreamingMixin, rowwise
 from .._em import EMMixin
 from .._linalg import eigh_top, flip_signs
 from .._source import SummarySource, chunk_rows
-from .._stats import ScatterStats, SummaryLoglik, imputed_scatter, observed_columns
+from .._stats import SummaryLoglik, imputed_scatter, observed_columns
 from .._summary import Summary
 from .._validation import (
     CALLABLE,
@@ -28,6 +27,7 @@ from .._validation import (
     read_data,
 )
 from . import _ppca_kernels as kernels
+from ._checks import check_latent, is_wide
 
 # Noise variance, relative to the mean variance per feature, under which the
 # model C = W W^T + s2 I is taken as singular: the data then lie in a subspace
@@ -52,12 +52,20 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
     ----------
     n_components : int, "mle" or None, default=None
         Latent dimension ``k``. ``"mle"`` chooses it by Minka's (2000) Laplace
-        approximation to the evidence; ``None`` takes ``min(n, p) - 1``, the
-        largest ``k`` that leaves a noise variance to estimate.
+        approximation to the evidence, computed as scikit-learn's
+        ``PCA(n_components="mle")`` computes it, among the ``k`` below the rank
+        of the centred data: on exactly rank-deficient data the evidence is
+        largest at the rank, where the noise variance is zero and PPCA has no
+        density (``lvm.PCA("mle")`` keeps that ``k``). ``None`` takes
+        ``min(n, p) - 1``, the largest ``k`` that leaves a noise variance to
+        estimate.
     method : {"closed_form", "em"}, default="closed_form"
         ``"closed_form"`` takes the eigendecomposition of the sample
-        covariance; ``"em"`` iterates Tipping & Bishop's EM on the covariance
-        (each step ``O(p^2 k)``), the view to watch when teaching.
+        covariance; ``"em"`` iterates Tipping & Bishop's EM on a square root
+        ``A`` of the covariance (``S = A A^T``; each step ``O(p r k)`` with ``r``
+        the columns of ``A``, at most ``min(n, p)``), the view to watch when
+        teaching. With fewer rows than columns neither forms the ``p x p``
+        covariance: both work from the ``n x n`` Gram matrix and the centred rows.
     missing : {"error", "em"}, default="error"
         ``"em"`` accepts NaN as a missing entry and fits the exact
         maximum-likelihood model of the observed entries by EM, treating the
@@ -193,10 +201,10 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
                 "smaller n_components."
             )
 
-    def _check_not_singular(self, noise_variance, trace, p, k, S):
+    def _check_not_singular(self, noise_variance, trace, p, k, spectrum):
         if noise_variance > _SINGULAR_RTOL * trace / p:
             return
-        values = linalg.eigvalsh(S)
+        values = spectrum.eigenvalues()
         rank = int(np.sum(values > _SINGULAR_RTOL * values.max()))
         raise ValueError(
             f"PPCA: n_components={k} is not below the rank {rank} of the centred data, so the "
@@ -223,11 +231,14 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
         self._check_params()
         self._forget_stream()
         self.__dict__.pop("evidence_", None)
-        data = read_data(self, X, allow_nan=self.missing == "em", columns=False, scatter=True)
-        if data.complete:
-            self._fit_scatter(data.scatter, data.described)
-        else:
+        wide = is_wide(X)
+        data = read_data(self, X, allow_nan=self.missing == "em", columns=wide, scatter=not wide)
+        if not data.complete:
             self._fit_missing(data)
+        elif wide:
+            self._fit_wide(data)
+        else:
+            self._fit_scatter(data.scatter, data.described)
         return self
 
     def _can_fit(self, n, p):
@@ -241,41 +252,58 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
 
     def _fit_scatter(self, stats, X):
         """Fit from count, mean and scatter: the closed form, or EM on the covariance."""
-        n, p = stats.n_samples, stats.mean.shape[0]
-        S = stats.covariance()
-        trace = float(np.trace(S))
-        check_variance(trace, X)
+        self._fit_complete(stats.n_samples, stats.mean, kernels.ScatterSpectrum(stats.covariance()), X)
+
+    def _fit_wide(self, data):
+        """Fit data with fewer rows than columns through the ``n x n`` Gram matrix, never ``p x p``."""
+        X = data.source.X
+        mean = data.columns.mean
+        self._fit_complete(X.shape[0], mean, kernels.GramSpectrum(X, mean), data.described)
+
+    def _fit_complete(self, n, mean, spectrum, described):
+        """The closed form, or EM, from the spectrum of the covariance ``S`` (divisor ``n``).
+
+        ``spectrum`` is a :class:`~lvm.decomposition._ppca_kernels.ScatterSpectrum`
+        or :class:`~lvm.decomposition._ppca_kernels.GramSpectrum`.
+        """
+        trace = spectrum.trace
+        p = len(mean)
+        check_variance(trace, described)
         if self.n_components == "mle":
-            if n <= p:
+            if p < 2 or n <= p:
                 raise ValueError(
-                    f"PPCA: n_components='mle' needs more samples than features; got "
-                    f"{n} samples and {p} features."
+                    f"PPCA: n_components='mle' compares 1 <= k < n_features components and needs more "
+                    f"samples than features; got {n} samples and {p} feature(s). Give an integer "
+                    "n_components" + (" or more features." if p < 2 else " or more samples.")
                 )
-            values = linalg.eigvalsh(S)[::-1]
-            # Round-off leaves tiny non-zero eigenvalues where the data have
-            # none; the evidence must not mistake them for a noise variance.
-            values[values <= _SINGULAR_RTOL * values[0]] = 0.0
-            self.evidence_ = kernels.minka_log_evidence(values, n)
-            k = int(np.argmax(self.evidence_)) + 1
+            # k = rank would leave no noise variance: PPCA takes the best k below it.
+            k, self.evidence_, rank = kernels.infer_dimension(spectrum.eigenvalues(), n, below_rank=True)
+            if k < 1:
+                raise ValueError(
+                    f"PPCA: n_components='mle' found the centred data of rank {rank}: every row lies on "
+                    f"{'one point' if rank == 0 else 'a line'} through the mean, so no n_components leaves PPCA a "
+                    "noise variance. Use lvm.PCA(n_components='mle'), or add the columns that vary independently."
+                )
             self._check_k(k, n, p)
         else:
             k = self._n_components_for(n, p)
-        values, vectors = eigh_top(S, k)
+        values, vectors = spectrum.top(k)
         loadings, noise = kernels.closed_form(values, vectors, trace, p)
-        self._check_not_singular(noise, trace, p, k, S)
+        self._check_not_singular(noise, trace, p, k, spectrum)
         if self.method == "em":
             # The likelihood of complete data depends on the rows only through
-            # their scatter: EM runs on that summary, O(p^2 k) per step.
+            # their covariance: EM runs on a square root of it, O(p r k) per step.
             self._em_components = k
-            result = self._fit_em(SummarySource(stats), check_random_state(self.random_state), name="PPCA")
+            summary = kernels.FactoredCovariance(n, mean, trace, spectrum.factor())
+            result = self._fit_em(SummarySource(summary), check_random_state(self.random_state), name="PPCA")
             loadings = kernels.canonical_loadings(result.params["loadings"])
             noise = result.params["noise_variance"]
             history, n_iter, converged = result.history, result.n_iter, result.converged
         else:
             flip_signs(loadings.T)
-            history = np.array([kernels.loglik_from_covariance(S, loadings, noise)])
+            history = np.array([kernels.loglik_at_optimum(values, noise, p)])
             n_iter, converged = 1, True
-        self._set_fitted(stats.mean, loadings, noise, n, history, n_iter, converged)
+        self._set_fitted(mean, loadings, noise, n, history, n_iter, converged)
 
     def _fit_missing(self, data):
         if self.n_components == "mle":
@@ -291,11 +319,10 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
     def _init_params(self, source, rng):
         k = self._em_components
         if isinstance(source, SummarySource):
-            stats = source.summary
-            p = len(stats.mean)
-            trace = float(np.trace(stats.covariance()))
-            return {"mean": stats.mean, "loadings": rng.standard_normal((p, k)) * np.sqrt(trace / p),
-                    "noise_variance": trace / p}
+            summary = source.summary
+            p = len(summary.mean)
+            return {"mean": summary.mean, "loadings": rng.standard_normal((p, k)) * np.sqrt(summary.trace / p),
+                    "noise_variance": summary.trace / p}
         # Missing entries: start from the closed form of the mean-imputed data.
         p = source.n_features
         columns = observed_columns(source)
@@ -306,22 +333,37 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
         check_variance(trace, columns)
         values, vectors = eigh_top(S, k)
         loadings, noise = kernels.closed_form(values, vectors, trace, p)
-        self._check_not_singular(noise, trace, p, k, S)
-        return {"mean": columns.mean, "loadings": loadings, "noise_variance": noise}
+        self._check_not_singular(noise, trace, p, k, kernels.ScatterSpectrum(S))
+        # The sums are taken about the observed column means, fixed through EM;
+        # the mean moves as a small offset from them (see _lowrank.missing_e_step).
+        centre = columns.mean
+        return {"mean": centre, "loadings": loadings, "noise_variance": noise, "centre": centre,
+                "offset": np.zeros(p), "singular_below": _SINGULAR_RTOL * trace / p}
 
     def _e_step(self, chunk, params):
-        if isinstance(chunk, ScatterStats):
-            loglik = kernels.loglik_from_covariance(chunk.covariance(), params["loadings"], params["noise_variance"])
+        if isinstance(chunk, kernels.FactoredCovariance):
+            loglik = kernels.loglik_from_factor(chunk.factor, params["loadings"], params["noise_variance"])
             return SummaryLoglik(chunk.n_samples, chunk.n_samples * loglik, chunk)
-        return _lowrank.missing_e_step(chunk, params["mean"], params["loadings"], params["noise_variance"])
+        return _lowrank.missing_e_step(chunk, params["offset"], params["loadings"], params["noise_variance"],
+                                       centre=params["centre"])
 
     def _m_step(self, stats, params):
         if isinstance(stats, SummaryLoglik):
-            loadings, noise = kernels.em_step_covariance(stats.summary.covariance(), params["loadings"],
-                                                         params["noise_variance"])
+            loadings, noise = kernels.em_step_factor(stats.summary.factor, params["loadings"],
+                                                     params["noise_variance"])
             return {"mean": params["mean"], "loadings": loadings, "noise_variance": noise}
-        mean, loadings, residual = _lowrank.missing_m_step(stats)
-        return {"mean": mean, "loadings": loadings, "noise_variance": float(residual.mean())}
+        offset, loadings, residual = _lowrank.missing_m_step(stats, offset=True)
+        noise = float(residual.mean())
+        if not noise > params["singular_below"]:
+            # The likelihood grows without bound as s2 -> 0; past this point
+            # EM only chases round-off, so the fit stops with the reason.
+            raise ValueError(
+                f"PPCA: the noise variance fell to {noise:.3g}, below {_SINGULAR_RTOL:g} of the mean variance "
+                f"per feature: the observed entries lie in a subspace of dimension <= n_components="
+                f"{loadings.shape[1]}, so the likelihood has no maximum. Choose a smaller n_components."
+            )
+        return {"mean": stats.centre + offset, "loadings": loadings, "noise_variance": noise,
+                "centre": stats.centre, "offset": offset, "singular_below": params["singular_below"]}
 
     def _set_fitted(self, mean, loadings, noise, n, history, n_iter, converged):
         p, k = loadings.shape
@@ -405,7 +447,7 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
             Points in data space.
         """
         check_is_fitted(self)
-        return np.asarray(X, dtype=np.float64) @ self.components_ + self.mean_
+        return check_latent(self, X) @ self.components_ + self.mean_
 
     @rowwise()
     def score_samples(self, X):

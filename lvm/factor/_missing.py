@@ -294,7 +294,9 @@ class FactorEMMixin:
         start = _fitting.fit_ml_quasi_newton(pairwise_correlation(source, self._names()), k)
         columns = observed_columns(source)
         sd = np.sqrt(columns.variance())
-        return {"mean": columns.mean, "loadings": start["loadings"] * sd[:, None],
+        # Sums about the fixed observed means, the mean a small offset from them (see _lowrank.missing_e_step).
+        return {"mean": columns.mean, "centre": columns.mean, "offset": np.zeros_like(columns.mean),
+                "loadings": start["loadings"] * sd[:, None],
                 "noise_variance": start["uniquenesses"] * sd**2,
                 "noise_floor": _fitting.UNIQUENESS_FLOOR * sd**2}
 
@@ -303,14 +305,16 @@ class FactorEMMixin:
             R = chunk.covariance()
             loglik = _fitting.loglik_standardised(R, params["loadings"], params["uniquenesses"])
             return SummaryLoglik(chunk.n_samples, chunk.n_samples * loglik, chunk)
-        return _lowrank.missing_e_step(chunk, params["mean"], params["loadings"], params["noise_variance"])
+        return _lowrank.missing_e_step(chunk, params["offset"], params["loadings"], params["noise_variance"],
+                                       centre=params["centre"])
 
     def _m_step(self, stats, params):
         if isinstance(stats, SummaryLoglik):
             loadings, psi = _fitting.em_step(stats.summary.covariance(), params["loadings"], params["uniquenesses"])
             return {"loadings": loadings, "uniquenesses": psi}
-        mean, loadings, residual = _lowrank.missing_m_step(stats)
-        return {"mean": mean, "loadings": loadings, "noise_variance": np.maximum(residual, params["noise_floor"]),
+        offset, loadings, residual = _lowrank.missing_m_step(stats, offset=True)
+        return {"mean": stats.centre + offset, "centre": stats.centre, "offset": offset, "loadings": loadings,
+                "noise_variance": np.maximum(residual, params["noise_floor"]),
                 "noise_floor": params["noise_floor"]}
 
     def _em_converged(self, previous, params, stats, change, tol):
