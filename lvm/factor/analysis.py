@@ -475,12 +475,7 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         rotation = self._rotate(est.loadings)
         names, factors = self._names(), self._latent_names()
         labelled = hasattr(self, "feature_names_in_")
-
-        def full(values, fill=0.0):
-            out = np.full((p,) + values.shape[1:], fill)
-            out[varying] = values
-            return out
-
+        full = functools.partial(_widen, varying=varying)
         kept = [names[j] for j in np.flatnonzero(varying)]
         self.heywood_ = [kept[j] for j in np.flatnonzero(psi <= _fitting.UNIQUENESS_FLOOR * (1 + _FLOOR_RTOL))]
         self.unrotated_loadings_ = full(est.loadings)
@@ -590,3 +585,10 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         """
         check_is_fitted(self)
         return build_summary(self, cut=cut, digits=digits)
+
+
+def _widen(values, varying):
+    """Rows of ``values`` for the varying columns, zeros for the constant ones."""
+    out = np.zeros((len(varying),) + values.shape[1:])
+    out[varying] = values
+    return out
