@@ -13,14 +13,12 @@ import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import nbclient
+import nbformat
 import numpy as np
 import pytest
 
 import lvm
-
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
 
 ROOT = Path(lvm.__file__).resolve().parents[1]
 KERNEL = "lvm-test-python"
