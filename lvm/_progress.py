@@ -117,6 +117,23 @@ def _scheduled(base):
     return Bar
 
 
+@functools.cache
+def _log_bar():
+    """The text bar for a log: its last line is written whenever the call outlasted the delay."""
+    from tqdm.std import tqdm as text_bar
+
+    class LogBar(_scheduled(text_bar)):
+        def close(self):
+            now = self._time()
+            if not self.disable and self.last_print_t < self.start_t + self.delay <= now:
+                # tqdm closes silently a bar it never drew; a log keeps the
+                # finished line of any call longer than the delay.
+                self.last_print_t = now
+            super().close()
+
+    return LogBar
+
+
 def _heartbeat(bar):
     """Refresh ``bar``'s elapsed time while its current step runs; stop when it closes or is gone."""
     reference = weakref.ref(bar)
@@ -186,7 +203,7 @@ def progress(iterable=None, *, verbose=1, total=None, desc=None, unit="it", leav
         bar = _scheduled(text_bar)(iterable, file=sys.stderr, **options)
     else:
         options.update(leave=True, ascii=True, mininterval=LOG_INTERVAL_SECONDS)
-        bar = _scheduled(text_bar)(iterable, file=_LineStream(sys.stderr), **options)
+        bar = _log_bar()(iterable, file=_LineStream(sys.stderr), **options)
     if heartbeat:
         _heartbeat(bar)
     return bar

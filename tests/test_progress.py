@@ -1,10 +1,12 @@
 """Progress bars: where they go, when they show, and what a log file gets."""
 
 import io
+import os
 import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -98,6 +100,17 @@ def test_a_log_file_gets_a_few_plain_lines(monkeypatch, no_delay):
     assert "200/200" in lines[-1]
 
 
+def test_a_log_keeps_the_finished_line_of_a_call_longer_than_the_delay(monkeypatch):
+    log = _log(monkeypatch)
+    monkeypatch.setattr(_progress, "DELAY_SECONDS", 0.1)
+    for _ in _progress.progress(range(30), desc="short"):
+        time.sleep(0.01)
+    for _ in _progress.progress(range(3), desc="quick"):
+        pass
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("short:") and "30/30" in lines[0], lines
+
+
 def test_a_long_step_keeps_its_elapsed_time_moving(monkeypatch, no_delay):
     log = _log(monkeypatch)
     monkeypatch.setattr(_progress, "LOG_INTERVAL_SECONDS", 0.05)
@@ -150,3 +163,28 @@ def test_verbose_must_be_a_bool_or_a_count(verbose):
         lvm.compression_table({"PCA": lvm.PCA()}, X, ks=[1], verbose=verbose)
     with pytest.raises(ValueError, match="verbose=.* is invalid"):
         lvm.plot.latent_scatter(X, method="tsne", verbose=verbose)
+
+
+def test_lvm_compare_into_a_log_file_writes_a_few_lines(tmp_path):
+    X, y = lvm.datasets.load_digits(return_X_y=True)
+    import pandas as pd
+
+    frame = pd.DataFrame(X, columns=[f"p{j}" for j in range(X.shape[1])]).assign(digit=y)
+    frame.to_csv(tmp_path / "digits.csv", index=False)
+    command = [sys.executable, "-m", "lvm.cli", "compare", str(tmp_path / "digits.csv"), "-k", "2",
+               "--labels", "digit", "--out", str(tmp_path / "out")]
+    root = Path(lvm.__file__).resolve().parents[1]
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(root)}
+    start = time.perf_counter()
+    with open(tmp_path / "log.txt", "w") as log:
+        result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=log, env=env, cwd=tmp_path, timeout=600)
+    elapsed = time.perf_counter() - start
+    text = (tmp_path / "log.txt").read_text()
+    assert result.returncode == 0, text
+    assert "\r" not in text and "\x1b" not in text
+    bars = [line for line in text.splitlines() if "%|" in line]
+    # The autoencoder trains for 200 epochs: a line per epoch would be 200.
+    # Each bar writes at most one line per interval and its last one.
+    n_bars = len({line.split(":")[0] for line in bars})
+    assert len(bars) <= n_bars * (elapsed / _progress.LOG_INTERVAL_SECONDS + 2), text
+    assert len(bars) < 20, text
