@@ -6,10 +6,10 @@ style or calls ``plt.show()``.
 
 import numpy as np
 
-from ._progress import check_verbose, progress
+from . import _progress
 
 # Words for the columns of lvm.compare's table, for titles and axis labels.
-METRIC_NAMES = {
+_METRIC_NAMES = {
     "k": "Latent dimension k",
     "compression": "Compression ratio (features per latent dimension)",
     "fit_seconds": "Fit time (seconds)",
@@ -117,7 +117,7 @@ def latent_scatter(Z, X=None, labels=None, ax=None, title=None, method="auto", r
     """
     if method not in ("auto", "tsne", "first"):
         raise ValueError(f"method={method!r} is invalid; expected 'auto', 'tsne' or 'first'")
-    verbose = check_verbose(verbose)
+    verbose = _progress.check_verbose(verbose)
     ax = _axes(ax, figsize=(6, 5))
     Z, model_name = _latent(Z, X)
     if Z.ndim != 2 or Z.shape[1] < 1:
@@ -131,7 +131,7 @@ def latent_scatter(Z, X=None, labels=None, ax=None, title=None, method="auto", r
 
         perplexity = min(30.0, (len(Z) - 1) / 3)
         # t-SNE reports no steps: the bar shows the time it has run.
-        with progress(total=1, desc=f"t-SNE of {len(Z)} points", verbose=verbose, heartbeat=True,
+        with _progress.progress(total=1, desc=f"t-SNE of {len(Z)} points", verbose=verbose, heartbeat=True,
                       bar_format="{desc}: {elapsed}") as bar:
             Z = TSNE(2, perplexity=perplexity, init="pca", random_state=random_state).fit_transform(Z)
             bar.update()
@@ -237,7 +237,7 @@ def compression_curve(models, X=None, ks=None, *, X_test=None, ax=None, verbose=
     ax.set_xlabel("latent dimension k")
     ax.set_ylabel("mean squared error")
     _integer_ticks(ax.xaxis)
-    ax.set_title(METRIC_NAMES[column] + " against latent dimension")
+    ax.set_title(_METRIC_NAMES[column] + " against latent dimension")
     ax.legend(frameon=False)
     return ax
 
@@ -588,5 +588,5 @@ def comparison(table, metric=None, ax=None):
     # The first model on top, as in the table; room at the ends for the values.
     ax.invert_yaxis()
     ax.margins(x=0.15)
-    ax.set_title(METRIC_NAMES.get(metric, metric.replace("_", " ")))
+    ax.set_title(_METRIC_NAMES.get(metric, metric.replace("_", " ")))
     return ax
