@@ -6,7 +6,8 @@
 * a notebook without ipywidgets: the text bar, silently (``tqdm.auto`` would
   warn ``IProgress not found`` at import, the first thing a notebook user sees);
 * a terminal: the text bar;
-* a file or a pipe (a log): one plain line every few seconds, not a line per update.
+* a file or a pipe (a log): a plain line at most every :data:`LOG_INTERVAL_SECONDS`
+  and the finished line, not a carriage-return update per step.
 
 A bar appears only once its call has run for :data:`DELAY_SECONDS`, so quick
 fits print nothing.
