@@ -221,6 +221,11 @@ def compression_table(models, X, ks, X_test=None, *, verbose=True):
     >>> bool(table["mse_train"].is_monotonic_decreasing)
     True
     """
+    return _compression_rows(models, X, ks, X_test, verbose, stacklevel=3)
+
+
+def _compression_rows(models, X, ks, X_test, verbose, stacklevel):
+    """:func:`compression_table`; its warnings point ``stacklevel`` frames up, at the user's call."""
     verbose = check_verbose(verbose)
     models = _named(models)
     ks = [int(k) for k in ks]
@@ -246,7 +251,7 @@ def compression_table(models, X, ks, X_test=None, *, verbose=True):
                 bar.update()
             if skipped:
                 warnings.warn(f"compression_table: {name} cannot be fitted with k in {list(skipped)} on these data; "
-                              f"those points are left out. {_reasons(skipped)}", stacklevel=2)
+                              f"those points are left out. {_reasons(skipped)}", stacklevel=stacklevel)
     return pd.DataFrame(rows, columns=["model", "k", "mse_train", "mse_test"])
 
 

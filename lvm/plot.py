@@ -222,14 +222,14 @@ def compression_curve(models, X=None, ks=None, *, X_test=None, ax=None, verbose=
     """
     import pandas as pd
 
-    from .compare import compression_table
+    from .compare import _compression_rows
 
     if isinstance(models, pd.DataFrame):
         table = models
     else:
         if X is None or ks is None:
             raise ValueError("compression_curve needs X and ks to fit the models (or a compression_table)")
-        table = compression_table(models, X, ks, X_test=X_test, verbose=verbose)
+        table = _compression_rows(models, X, ks, X_test, verbose, stacklevel=3)
     column = "mse_test" if table["mse_test"].notna().any() else "mse_train"
     ax = _axes(ax)
     for name, rows in table.groupby("model", sort=False):

@@ -210,10 +210,15 @@ def test_compression_table_gives_the_models_own_reason():
     small = np.random.default_rng(0).normal(size=(30, 4))
     with pytest.warns(UserWarning, match=r"k in \[4, 9\]") as caught:
         lvm.compression_table({"PPCA": lvm.PPCA()}, small, ks=[1, 2, 4, 9], verbose=False)
-    # Each k's own message, once.
+    # Each k's own message, once, pointing at the user's line.
     message = str(caught[0].message)
     assert "(k in [4]) PPCA: n_components=4 is too large" in message
     assert "(k in [9]) PPCA: n_components=9 is too large" in message
+    assert caught[0].filename == __file__
+    with pytest.warns(UserWarning, match=r"k in \[4, 9\]") as caught:
+        ax = lvm.plot.compression_curve({"PPCA": lvm.PPCA()}, small, ks=[1, 2, 4, 9], verbose=False)
+    assert caught[0].filename == __file__
+    plt.close(ax.figure)
 
 
 def test_compare_keeps_the_other_models_when_one_cannot_be_fitted():
