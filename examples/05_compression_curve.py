@@ -85,8 +85,7 @@ def main(out):
     for ax, (name, model) in zip(axes, models.items(), strict=True):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", HeywoodCaseWarning)
-            size = "n_factors" if "n_factors" in model.get_params() else "n_components"
-            fitted = clone(model).set_params(**{size: SHOWN_K}).fit(X_train)
+            fitted = clone(model).set_params(n_components=SHOWN_K).fit(X_train)
         lvm.plot.reconstruction_grid(as_images(X_test, keep), as_images(fitted.reconstruct(X_test), keep), (8, 8),
                                      ax=ax, n_images=10)
         ax.set_title(f"{name}, k = {SHOWN_K}", fontsize="small")

@@ -84,7 +84,9 @@ def main(out):
     print("\nBest five models by BIC:")
     print(table[columns].head().round(1).to_string(index=False))
     winner = table.iloc[0]
-    rival = table[table["n_components"] != winner["n_components"]].iloc[0]
+    # The best model with fewer components: what the winner's extra components must beat.
+    fewer = table[table["n_components"] < winner["n_components"]]
+    rival = (fewer if len(fewer) else table[table["n_components"] != winner["n_components"]]).iloc[0]
     gain = winner["log_likelihood"] - rival["log_likelihood"]
     extra = winner["n_parameters"] - rival["n_parameters"]
     print(f"\nBIC picks {winner['n_components']} components with {winner['covariance_type']} covariance "

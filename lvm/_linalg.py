@@ -5,7 +5,9 @@ documented on each function. Low-rank-plus-diagonal Gaussians have their own
 module, :mod:`lvm._lowrank`.
 """
 
+import contextlib
 import functools
+import threading
 
 import numpy as np
 from scipy import linalg
@@ -81,18 +83,50 @@ def _blas_controller():
     return ThreadpoolController().select(user_api="blas")
 
 
+# Thread limits are process-wide, so single-thread sections entered from
+# several threads share one limiter: the first to enter saves the caller's
+# setting, the last to leave restores it. Without this, a section entered
+# while another is open saves "1" as the setting to restore, and the process
+# stays pinned to one BLAS thread after both have left.
+_PIN_LOCK = threading.Lock()
+_pin = {"depth": 0, "limiter": None, "threads": None}
+
+
 def blas_threads():
-    """Threads the loaded BLAS libraries may use (the largest of their settings)."""
+    """Threads the loaded BLAS libraries may use (the largest of their settings).
+
+    Inside a single-thread section this is the caller's setting, not the
+    temporary limit of one.
+    """
+    with _PIN_LOCK:
+        if _pin["depth"]:
+            return _pin["threads"]
     return max((lib.num_threads for lib in _blas_controller().lib_controllers), default=1)
 
 
+@contextlib.contextmanager
 def single_blas_thread():
     """Context manager running BLAS single-threaded, for loops of small products.
 
     For matrices of a few dozen rows a second BLAS thread mostly waits on the
-    first, and stalls whenever another process holds the other core.
+    first, and stalls whenever another process holds the other core. Safe
+    to enter from several threads at once: the caller's setting is restored
+    when the last section closes.
     """
-    return _blas_controller().limit(limits=1)
+    with _PIN_LOCK:
+        if _pin["depth"] == 0:
+            controller = _blas_controller()
+            _pin["threads"] = max((lib.num_threads for lib in controller.lib_controllers), default=1)
+            _pin["limiter"] = controller.limit(limits=1)
+        _pin["depth"] += 1
+    try:
+        yield
+    finally:
+        with _PIN_LOCK:
+            _pin["depth"] -= 1
+            if _pin["depth"] == 0:
+                _pin["limiter"].restore_original_limits()
+                _pin["limiter"] = None
 
 
 def floor_eigenvalues(covariance, floor):

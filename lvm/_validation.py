@@ -6,6 +6,7 @@ the offending value and what to do about it.
 """
 
 import functools
+import math
 import numbers
 from dataclasses import dataclass
 
@@ -32,6 +33,10 @@ class Interval:
     def accepts(self, value):
         if isinstance(value, bool) or not isinstance(value, self.kind):
             return False
+        # NaN fails every comparison below, so it would pass them all; no
+        # parameter of an lvm model has a meaning at infinity either.
+        if not math.isfinite(value):
+            return False
         if self.left is not None:
             if value < self.left or (self.closed in ("right", "neither") and value == self.left):
                 return False
@@ -41,7 +46,7 @@ class Interval:
         return True
 
     def __str__(self):
-        name = "an integer" if self.kind is numbers.Integral else "a number"
+        name = "an integer" if self.kind is numbers.Integral else "a finite number"
         lo = "(-inf" if self.left is None else ("[" if self.closed in ("both", "left") else "(") + f"{self.left}"
         hi = "inf)" if self.right is None else f"{self.right}" + ("]" if self.closed in ("both", "right") else ")")
         return f"{name} in {lo}, {hi}"
@@ -218,6 +223,15 @@ def check_data(estimator, X, *, reset, allow_nan=False, min_samples=2, name="X",
                 raise ValueError(_describe_nonfinite(X, name, allow_nan))
             total = X[finite].sum()
         if not np.isfinite(total):
+            raise ValueError(_magnitude_message(X, name))
+    if not reset and X.size:
+        # A fit checks magnitude through its variance; methods of a fitted
+        # model square distances or project without that check, so values
+        # whose squares overflow would come back as NaN.
+        largest = max(X.max(), -X.min())
+        if np.isnan(largest):
+            largest = max(np.nanmax(X), -np.nanmin(X)) if not np.isnan(X).all() else 0.0
+        if largest > _MAX_MAGNITUDE:
             raise ValueError(_magnitude_message(X, name))
     return (X, sums) if return_sums else X
 

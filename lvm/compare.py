@@ -30,10 +30,9 @@ def _named(models):
 def _dimension_parameter(model):
     """The constructor parameter that sets the latent dimension."""
     params = model.get_params(deep=False)
-    for name in ("n_components", "n_factors"):
-        if name in params:
-            return name
-    raise TypeError(f"{type(model).__name__} has no n_components or n_factors parameter to set the latent dimension")
+    if "n_components" in params:
+        return "n_components"
+    raise TypeError(f"{type(model).__name__} has no n_components parameter to set the latent dimension")
 
 
 def _trust_rows(n, limit, rng):
@@ -182,8 +181,8 @@ def _measure(model, X, y, X_test, y_test, *, values, test_values, trust_rows, n_
 def compression_table(models, X, ks, X_test=None, *, verbose=True):
     """Reconstruction error against latent dimension, for every model.
 
-    Each model is cloned with its latent dimension (``n_components`` or
-    ``n_factors``) set to each ``k`` and fitted on ``X``: the compression
+    Each model is cloned with its latent dimension (``n_components``) set
+    to each ``k`` and fitted on ``X``: the compression
     curve of lossy compression through a ``k``-dimensional latent space.
 
     Parameters

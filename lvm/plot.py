@@ -39,8 +39,10 @@ def scree(model, ax=None, cumulative=True):
 
     Parameters
     ----------
-    model : fitted PCA
-        Any model with ``explained_variance_ratio_``.
+    model : fitted PCA or FactorAnalysis
+        Any model with ``explained_variance_ratio_``, or with ``eigenvalues_``
+        (of the correlation matrix, as :class:`~lvm.FactorAnalysis` has: their
+        share of the total is drawn).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure when None.
     cumulative : bool, default=True
@@ -52,7 +54,11 @@ def scree(model, ax=None, cumulative=True):
         The axes drawn on.
     """
     ax = _axes(ax)
-    ratio = np.asarray(model.explained_variance_ratio_)
+    if hasattr(model, "explained_variance_ratio_"):
+        ratio = np.asarray(model.explained_variance_ratio_)
+    else:
+        eigenvalues = np.asarray(model.eigenvalues_)
+        ratio = eigenvalues / eigenvalues.sum()
     index = np.arange(1, len(ratio) + 1)
     ax.bar(index, ratio, color="tab:blue", label="per component")
     if cumulative:

@@ -144,7 +144,7 @@ def test_non_numeric_column(tmp_path, capsys):
 
 def test_k_too_large(tmp_path, hs_csv, capsys):
     _one_line_error(capsys, ["fit", "pca", str(hs_csv), "-k", "50", "--out", str(tmp_path)], "n_components=50")
-    _one_line_error(capsys, ["fit", "fa", str(hs_csv), "-k", "9", "--out", str(tmp_path)], "n_factors=9")
+    _one_line_error(capsys, ["fit", "fa", str(hs_csv), "-k", "9", "--out", str(tmp_path)], "n_components=9")
     _one_line_error(capsys, ["compare", str(hs_csv), "-k", "9", "--out", str(tmp_path)], "-k 9 is too large")
     _one_line_error(capsys, ["demo", "--out", str(tmp_path), "-k", "100"], "n_components=100")
 

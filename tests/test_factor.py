@@ -260,9 +260,8 @@ def test_minres_gradient_matches_finite_differences(seed):
 @pytest.mark.parametrize(
     "kwargs, X, match",
     [
-        ({"n_factors": 6}, np.random.default_rng(0).normal(size=(50, 6)), "must be below n_features=6"),
+        ({"n_components": 6}, np.random.default_rng(0).normal(size=(50, 6)), "must be below n_features=6"),
         ({"rotation": "spin"}, np.random.default_rng(0).normal(size=(50, 6)), "rotation='spin' is invalid"),
-        ({"n_factors": 1}, np.c_[np.random.default_rng(0).normal(size=(50, 3)), np.ones(50)], "constant"),
     ],
 )
 def test_invalid_input_is_named(kwargs, X, match):

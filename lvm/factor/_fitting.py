@@ -113,7 +113,7 @@ def ml_gradient(psi, R, k):
     return ml_objective_and_gradient(psi, R, k)[1]
 
 
-def fit_ml_quasi_newton(R, k, *, start=None, tol=1e-9, max_iter=1000, lower=UNIQUENESS_FLOOR):
+def fit_ml_quasi_newton(R, k, *, start=None, tol=1e-9, max_iter=1000, lower=UNIQUENESS_FLOOR, callback=None):
     """Maximum likelihood by L-BFGS-B on the uniquenesses, as R's ``factanal`` does.
 
     Parameters
@@ -130,11 +130,13 @@ def fit_ml_quasi_newton(R, k, *, start=None, tol=1e-9, max_iter=1000, lower=UNIQ
         Most iterations.
     lower : float
         Uniqueness floor.
+    callback : callable or None
+        ``callback(objective)`` after every iteration.
 
     Returns
     -------
     dict
-        ``uniquenesses``, ``loadings``, ``objective``, ``n_iter``, ``converged``.
+        ``uniquenesses``, ``loadings``, ``objective``, ``n_iter``, ``converged``, ``message``.
     """
     p = len(R)
     start = ml_start(R, k) if start is None else start
@@ -144,6 +146,7 @@ def fit_ml_quasi_newton(R, k, *, start=None, tol=1e-9, max_iter=1000, lower=UNIQ
         # The objective sums p logarithms of numbers near 1: below a relative change
         # of about 100 p eps its decrease is rounding, not progress.
         options={"ftol": _FTOL * 10 * p, "gtol": tol, "maxiter": max_iter, "maxcor": 20},
+        callback=_objective_callback(callback),
     )
     psi = result.x
     return {
@@ -152,6 +155,7 @@ def fit_ml_quasi_newton(R, k, *, start=None, tol=1e-9, max_iter=1000, lower=UNIQ
         "objective": float(result.fun),
         "n_iter": int(result.nit),
         "converged": bool(result.success),
+        "message": str(result.message),
     }
 
 
@@ -219,21 +223,23 @@ def uls_gradient(psi, R, k):
     return np.sum(loadings**2, axis=1) + psi - np.diag(R)
 
 
-def fit_minres(R, k, *, tol=1e-9, max_iter=1000, lower=UNIQUENESS_FLOOR):
+def fit_minres(R, k, *, tol=1e-9, max_iter=1000, lower=UNIQUENESS_FLOOR, callback=None):
     """Minimum residual (unweighted least squares) fit, as ``psych::fa(fm="minres")``.
 
-    Minimises :func:`uls_objective` by L-BFGS-B from ``Psi = 1 - smc``.
+    Minimises :func:`uls_objective` by L-BFGS-B from ``Psi = 1 - smc``;
+    ``callback(objective)``, if given, runs after every iteration.
 
     Returns
     -------
     dict
-        ``uniquenesses``, ``loadings``, ``objective``, ``n_iter``, ``converged``.
+        ``uniquenesses``, ``loadings``, ``objective``, ``n_iter``, ``converged``, ``message``.
     """
     p = len(R)
     start = np.clip(np.diag(R) - smc(R), lower, 1.0)
     result = optimize.minimize(
         uls_objective, start, args=(R, k), jac=uls_gradient, method="L-BFGS-B",
         bounds=[(lower, 1.0)] * p, options={"ftol": _FTOL, "gtol": tol, "maxiter": max_iter},
+        callback=_objective_callback(callback),
     )
     loadings = uls_loadings(result.x, R, k)
     return {
@@ -242,16 +248,18 @@ def fit_minres(R, k, *, tol=1e-9, max_iter=1000, lower=UNIQUENESS_FLOOR):
         "objective": float(result.fun),
         "n_iter": int(result.nit),
         "converged": bool(result.success),
+        "message": str(result.message),
     }
 
 
-def fit_principal_axis(R, k, *, tol=1e-9, max_iter=1000):
+def fit_principal_axis(R, k, *, tol=1e-9, max_iter=1000, callback=None):
     """Iterated principal axis factoring (Thurstone 1931; ``psych::fa(fm="pa")``).
 
     Starting from the squared multiple correlations, the communalities are
     put on the diagonal of ``R``, its top ``k`` eigenpairs give the loadings,
     and their row sums of squares the next communalities, until the largest
-    change is below ``tol``.
+    change is below ``tol``. ``callback(objective)``, if given, runs after
+    every iteration with half the sum of squared off-diagonal residuals.
 
     Returns
     -------
@@ -270,6 +278,8 @@ def fit_principal_axis(R, k, *, tol=1e-9, max_iter=1000):
         updated = np.sum(loadings**2, axis=1)
         change = np.max(np.abs(updated - communality))
         communality = updated
+        if callback is not None:
+            callback(_off_diagonal_misfit(R, loadings))
         if change < tol:
             converged = True
             break
@@ -279,12 +289,28 @@ def fit_principal_axis(R, k, *, tol=1e-9, max_iter=1000):
             f"(last change in communality {change:.3g}); increase max_iter or use method='minres'.",
             ConvergenceWarning, stacklevel=3,
         )
-    residual = R - loadings @ loadings.T
-    np.fill_diagonal(residual, 0.0)
     return {
         "uniquenesses": np.diag(R) - communality,
         "loadings": loadings,
-        "objective": float(0.5 * np.sum(residual**2)),
+        "objective": _off_diagonal_misfit(R, loadings),
         "n_iter": n_iter,
         "converged": converged,
     }
+
+
+def _off_diagonal_misfit(R, loadings):
+    """Half the sum of squared off-diagonal residuals of ``R - L L^T``."""
+    residual = R - loadings @ loadings.T
+    np.fill_diagonal(residual, 0.0)
+    return 0.5 * float(np.sum(residual**2))
+
+
+def _objective_callback(callback):
+    """scipy's per-iteration callback, reduced to ``callback(objective)``."""
+    if callback is None:
+        return None
+
+    def report(intermediate_result):
+        callback(float(intermediate_result.fun))
+
+    return report

@@ -1,45 +1,102 @@
-"""The printed report of a factor analysis, laid out like ``print.psych``."""
+"""The printed report of a factor analysis, laid out like ``print.psych`` and ``print.factanal``."""
 
 import numpy as np
 import pandas as pd
 
 from .._summary import Summary
 
+_METHOD = {"ml": "maximum likelihood", "minres": "minimum residual", "principal": "principal axis"}
+
+_CORRELATIONS = {
+    "sample": "sample correlations (complete data)",
+    "matrix": "the matrix given to fit_covariance",
+    "pairwise": "pairwise-complete correlations",
+    "em": "EM estimate of the correlations from the observed entries (full information)",
+}
+
 
 def _complexity(loadings):
     """Hofmann's (1978) complexity of each variable: ``(sum l^2)^2 / sum l^4``."""
     squares = loadings**2
-    return squares.sum(axis=1) ** 2 / np.sum(squares**2, axis=1)
+    with np.errstate(invalid="ignore"):  # a constant column has no loadings, hence no complexity
+        return squares.sum(axis=1) ** 2 / np.sum(squares**2, axis=1)
 
 
-def build_summary(model, cut=None, digits=2):
-    """Summary tables of a fitted :class:`~lvm.FactorAnalysis`."""
-    loadings = model.loadings_array()
-    names = model._names()
-    factors = model._factor_names()
-    table = pd.DataFrame(np.round(loadings, digits), index=names, columns=factors)
+def fixed(values, digits, cut=None):
+    """Numbers as text with ``digits`` decimals, never ``-0.00``; blank below ``cut`` in absolute value.
+
+    Parameters
+    ----------
+    values : array-like of float
+    digits : int
+    cut : float or None
+
+    Returns
+    -------
+    ndarray of str, the shape of ``values``
+    """
+    values = np.asarray(values, dtype=np.float64)
+    rounded = np.round(values, digits)
+    # Rounding can leave -0.0, which prints with a minus sign.
+    rounded[rounded == 0] = 0.0
+    text = np.array([f"{v:.{digits}f}" if np.isfinite(v) else "" for v in rounded.ravel()], dtype=object)
+    text = text.reshape(values.shape)
     if cut is not None:
-        table = table.mask(np.abs(loadings) < cut).astype(object).where(lambda t: t.notna(), "")
-    table["h2"] = np.round(model.communalities_, digits)
-    table["u2"] = np.round(model.uniquenesses_, digits)
-    table["com"] = np.round(_complexity(loadings), 1)
-    tables = {"loadings": table, "variance": model.variance_.round(digits)}
-    if model.rotation in ("promax", "oblimin", "quartimin", "geomin"):
-        tables["factor correlations"] = pd.DataFrame(model.factor_correlation_, index=factors,
-                                                     columns=factors).round(digits)
-    stats = model.fit_statistics_
-    method = {"ml": "maximum likelihood", "minres": "minimum residual", "principal": "principal axis"}
-    info = {
-        "method": method[model.method],
-        "rotation": model.rotation or "none",
-        "observations": model.n_samples_,
+        text[np.abs(values) < cut] = ""
+    return text
+
+
+def _text_table(values, index, columns, digits, cut=None):
+    return pd.DataFrame(fixed(values, digits, cut), index=index, columns=columns)
+
+
+def _fit_lines(stats):
+    if stats["dof"] <= 0:
+        return {"chi-square": f"undefined ({stats['dof']:g} degrees of freedom)"}
+    return {
         "chi-square": f"{stats['chi2']:.2f} on {stats['dof']:g} degrees of freedom, p = {stats['p_value']:.3g}",
         "RMSEA [90% CI]": f"{stats['rmsea']:.3f} [{stats['rmsea_lower']:.3f}, {stats['rmsea_upper']:.3f}]",
-        "Tucker-Lewis index": round(stats["tli"], 3),
-        "comparative fit index": round(stats["cfi"], 3),
-        "BIC": round(stats["bic"], 2),
+        "Tucker-Lewis index": f"{stats['tli']:.3f}",
+        "comparative fit index": f"{stats['cfi']:.3f}",
+        "BIC": f"{stats['bic']:.2f}",
     }
+
+
+def build_summary(model, cut=0.1, digits=2):
+    """Summary tables of a fitted :class:`~lvm.FactorAnalysis`.
+
+    Every number is text with a fixed number of decimals (``digits`` for
+    loadings, h2, u2, variance and factor correlations; one for complexity),
+    loadings below ``cut`` in absolute value are blank, and the latent names
+    are the model's ``get_feature_names_out()``.
+    """
+    loadings = model.loadings_array()
+    names = model._names()
+    factors = list(model.get_feature_names_out())
+    table = _text_table(loadings, names, factors, digits, cut)
+    table["h2"] = fixed(model.communalities_, digits)
+    table["u2"] = fixed(model.uniquenesses_, digits)
+    table["com"] = fixed(_complexity(loadings), 1)
+    variance = model.variance_
+    tables = {"loadings": table,
+              "variance": _text_table(variance.to_numpy(), variance.index, factors, digits)}
+    if model.rotation in ("promax", "oblimin", "quartimin", "geomin"):
+        tables["factor correlations"] = _text_table(np.asarray(model.factor_correlation_), factors, factors,
+                                                    digits)
+    info = {"method": _METHOD[model.method], "rotation": model.rotation or "none"}
+    if model.missing == "em" and model.method == "ml" and model.correlation_source_ == "pairwise":
+        info["missing data"] = "ML fitted by EM to the observed entries (full information)"
+        info["correlations"] = "pairwise-complete correlations (fit statistics, scores)"
+    else:
+        info["correlations"] = _CORRELATIONS[model.correlation_source_]
+    info["observations"] = model.n_samples_
+    info.update(_fit_lines(model.fit_statistics_))
     notes = []
     if model.heywood_:
         notes.append(f"Heywood case: uniqueness at the floor for {', '.join(model.heywood_)}.")
-    return Summary(f"Factor analysis with {model.n_factors} factor(s)", info, tables, notes)
+    constant = [name for name, noise in zip(names, model.noise_variance_, strict=True) if noise == 0]
+    if constant:
+        notes.append(f"Constant column(s) left out of the analysis: {', '.join(constant)}.")
+    if cut:
+        notes.append(f"Loadings below {cut:g} in absolute value are not shown.")
+    return Summary(f"Factor analysis with {model.n_components} factor(s)", info, tables, notes)

@@ -1,30 +1,27 @@
 """Exploratory factor analysis: ML, minres and principal axis, rotations, scores, fit."""
 
-import functools
 import numbers
 import warnings
 
 import numpy as np
 import pandas as pd
 from scipy import linalg
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .. import _lowrank
-from .._base import LatentModel, Posterior, StreamingMixin, rowwise
-from .._em import EMMixin
-from .._linalg import floor_eigenvalues, single_blas_thread
-from .._source import SummarySource, chunk_rows
-from .._stats import ScatterStats, SummaryLoglik, observed_columns, pairwise_stats
-from .._validation import BOOLEAN, CALLABLE, NONE, Interval, Options, check_data, check_variance, read_data
-from ..exceptions import HeywoodCaseWarning
+from .._base import LatentModel, StreamingMixin
+from .._linalg import single_blas_thread
+from .._source import SummarySource
+from .._stats import ScatterStats
+from .._validation import BOOLEAN, CALLABLE, NONE, RANDOM_STATE, Interval, Options, _Kind, check_variance, read_data
+from ..exceptions import ConvergenceWarning, HeywoodCaseWarning
 from . import _fitting
+from ._estimate import Estimate, variance_table
+from ._inference import FactorInferenceMixin
 from ._input import covariance_to_correlation
+from ._missing import FactorEMMixin
 from ._report import build_summary
 from .fit import fit_statistics
 from .rotation import OBLIQUE, ORTHOGONAL, Rotation, rotate, sort_factors
-from .scores import bartlett_weights, regression_weights
 
 # Up to this many variables the iterations' p x p products are too small for
 # a second BLAS thread to help.
@@ -33,8 +30,19 @@ _SINGLE_THREAD_MAX_P = 256
 # A uniqueness this close to the floor counts as having hit it.
 _FLOOR_RTOL = 1e-6
 
+# A column whose standard deviation is this small relative to its mean varies
+# only in its last few digits: round-off of a constant, not data.
+_CONSTANT_RTOL = 1e-12
 
-class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
+_LOG_2PI = np.log(2.0 * np.pi)
+
+_PREFIX = {"ml": "ML", "minres": "MR", "principal": "PA"}
+
+_NAMES = _Kind("a list of str", lambda v: isinstance(v, (list, tuple, np.ndarray))
+               and all(isinstance(name, str) for name in v))
+
+
+class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, LatentModel):
     """Exploratory factor analysis, as R's ``factanal`` and ``psych::fa`` fit it.
 
     The common factor model (Spearman 1904; Thurstone 1947; Lawley & Maxwell 1971):
@@ -49,8 +57,11 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
 
     Parameters
     ----------
-    n_factors : int, default=1
-        Number of factors ``k``.
+    n_components : int, default=1
+        Number of factors ``k``. The model must not have more parameters than
+        the correlation matrix has entries: ``(p - k)^2 >= p + k`` (R's
+        ``factanal`` rule); at equality it has 0 degrees of freedom and the
+        fit statistics are undefined.
     method : {"ml", "minres", "principal"}, default="ml"
         Maximum likelihood (Joreskog 1967), minimum residual / unweighted least
         squares (Harman & Jones 1966; ``psych::fa`` default), or iterated
@@ -69,46 +80,72 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
     scores : {"regression", "bartlett"}, default="regression"
         Factor scores returned by ``transform``: Thomson's regression scores or
         Bartlett's weighted least-squares scores, as ``factanal`` computes them.
-    missing : {"error", "em"}, default="error"
-        ``"em"`` accepts NaN and fits the exact maximum-likelihood model of the
-        observed entries (full-information ML) by EM.
+    missing : {"error", "em", "pairwise"}, default="error"
+        What NaN entries mean. ``"error"`` refuses them. ``"pairwise"`` fits
+        the method to the pairwise-complete correlations (``psych::fa``'s
+        default ``use="pairwise"``). ``"em"`` uses full information: with
+        ``method="ml"`` the factor model itself is fitted by EM to the
+        observed entries (exact ML); with minres or principal axis the method
+        is fitted to the EM (full-information ML) estimate of the
+        correlation matrix (``psych::corFiml``; lavaan's saturated ``h1``
+        model). ``summary()`` names the correlations used.
+    latent_names : list of str or None, default=None
+        Names of the factors, used by ``get_feature_names_out``, the labelled
+        ``loadings_``, pandas output and ``summary()`` (its loadings, variance
+        and factor correlation tables). None: the method's prefix and a number from 1, as
+        ``psych::fa`` labels them (``ML1``, ``MR1``, ``PA1``, ...).
     tol : float, default=1e-9
         Convergence tolerance: norm of the projected gradient of the objective
         for L-BFGS-B (ML and minres), change of the mean log-likelihood per
         sample for EM, largest change of a communality for principal axis.
     max_iter : int, default=10000
-        Most iterations.
+        Most iterations; a solver that stops there warns with
+        :class:`~sklearn.exceptions.ConvergenceWarning`.
     callback : callable or None, default=None
         ``callback(iteration, params)`` after every EM iteration.
-    verbose : int, default=0
-        Progress bar during EM.
+    random_state : int, RandomState instance or None, default=None
+        Passed to the EM driver. Every solver starts from deterministic values
+        (the squared multiple correlations, Joreskog 1967), so results do not
+        depend on it; it is here so that lvm's models share one signature.
+    verbose : bool or int, default=0
+        Progress bar during EM when true or positive.
 
     Attributes
     ----------
-    loadings_ : ndarray or pandas.DataFrame of shape (n_features, n_factors)
+    loadings_ : ndarray or pandas.DataFrame of shape (n_features, n_components)
         Rotated standardised loadings ``L``, sorted by decreasing sum of
         squares and with positive column sums (R's convention); a DataFrame
-        with the variable names when the data had them.
-    unrotated_loadings_ : ndarray of shape (n_features, n_factors)
+        labelled by the variable and latent names when the data had names.
+    unrotated_loadings_ : ndarray of shape (n_features, n_components)
         Loadings before rotation.
     uniquenesses_ : ndarray of shape (n_features,)
-        ``1 - communalities_`` on the correlation scale.
+        ``1 - communalities_`` on the correlation scale (0 for a constant column).
     communalities_ : ndarray of shape (n_features,)
         ``h2``: the share of each variable's variance the factors explain.
-    rotation_matrix_ : ndarray of shape (n_factors, n_factors)
+    rotation_matrix_ : ndarray of shape (n_components, n_components)
         ``T`` with ``loadings_ = unrotated_loadings_ @ T``.
-    factor_correlation_ : ndarray of shape (n_factors, n_factors)
-        ``Phi = (T^T T)^{-1}``; the identity for orthogonal rotations.
-    components_ : ndarray of shape (n_factors, n_features)
+    factor_correlation_ : ndarray of shape (n_components, n_components)
+        ``Phi = (T^T T)^{-1}``; the identity for orthogonal rotations (labelled
+        by the latent names in ``summary()``).
+    components_ : ndarray of shape (n_components, n_features)
         ``W^T``: rotated loadings in the units of the data.
     noise_variance_ : ndarray of shape (n_features,)
-        ``Psi`` in the units of the data.
+        ``Psi`` in the units of the data; 0 marks a column that was constant,
+        which the model leaves out.
     mean_ : ndarray of shape (n_features,)
         Column means (NaN when fitted from a matrix).
     scale_ : ndarray of shape (n_features,)
         Column standard deviations (divisor ``n - 1``) used to standardise for scores.
     correlation_ : ndarray of shape (n_features, n_features)
-        The correlation matrix analysed.
+        The correlation matrix analysed; a constant column, left out of the
+        analysis, has 0 off the diagonal.
+    correlation_source_ : str
+        How ``correlation_`` was obtained: ``"sample"`` (complete data),
+        ``"matrix"`` (``fit_covariance``), ``"pairwise"`` (pairwise-complete
+        correlations) or ``"em"`` (EM estimate from incomplete data).
+    eigenvalues_ : ndarray of shape (n_varying,)
+        Eigenvalues of ``correlation_`` (of the non-constant variables), in
+        decreasing order: ``psych::fa``'s ``e.values``, for scree plots.
     variance_ : pandas.DataFrame
         SS loadings, proportion and cumulative proportion of variance per factor.
     fit_statistics_ : dict
@@ -116,13 +153,18 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
         ``rmsea_lower``, ``rmsea_upper``), ``tli``, ``cfi``, ``bic``,
         ``null_chi2``, ``null_dof``, ``n_obs``; see :func:`lvm.factor.fit_statistics`.
     log_likelihood_ : float
-        Log-likelihood of the training data under the ML model (sum over rows);
-        NaN when fitted from a matrix.
+        Log-likelihood of the training data under the fitted model (sum over
+        rows; of the observed entries when some are missing). From
+        ``fit_covariance(S, n_obs)``, that of ``n_obs`` rows whose sample
+        covariance (divisor ``n_obs - 1``) is ``S``.
     heywood_ : list of str
         Variables whose uniqueness reached the floor.
     history_ : ndarray of shape (n_iter_ + 1,)
-        Mean log-likelihood per sample (EM) or minus the objective (L-BFGS-B)
-        at the start and after every iteration recorded.
+        The objective at the start and after every iteration: the mean
+        log-likelihood per sample for ML (both solvers, and EM with missing
+        data), the least-squares discrepancy ``1/2 ||R - L L^T - Psi||^2``
+        (minres) or the sum of squared off-diagonal residuals over two
+        (principal axis).
     n_iter_ : int
         Iterations taken.
     converged_ : bool
@@ -130,7 +172,8 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
     n_samples_ : int
         Observations behind the fit.
     n_parameters_ : int
-        ``p k - k (k - 1) / 2 + 2 p``: loadings up to rotation, uniquenesses, means.
+        ``p k - k (k - 1) / 2 + 2 p``: loadings up to rotation, uniquenesses,
+        means, over the ``p`` non-constant variables.
     n_features_in_ : int
         Number of features seen in fitting.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -150,6 +193,9 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
     works on the ``p x p`` correlation matrix, whatever the number of rows.
     Uniquenesses are floored at 0.005 as in R; a variable that reaches the
     floor (a Heywood case) is named in a :class:`~lvm.exceptions.HeywoodCaseWarning`.
+    A constant column has no correlation with anything: it is named in a
+    warning, gets zero loadings and uniqueness, and is left out of the
+    likelihood and the fit statistics (the fit is that of the other columns).
 
     References
     ----------
@@ -162,6 +208,9 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
     Lawley, D. N. and Maxwell, A. E. (1971). Factor Analysis as a Statistical
     Method, 2nd ed. Butterworths.
 
+    Little, R. J. A. and Rubin, D. B. (2002). Statistical Analysis with
+    Missing Data, 2nd ed. Wiley. doi:10.1002/9781119013563
+
     Examples
     --------
     >>> import lvm
@@ -172,36 +221,41 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
     """
 
     _parameter_constraints = {
-        "n_factors": [Interval(numbers.Integral, 1, None)],
+        "n_components": [Interval(numbers.Integral, 1, None)],
         "method": [Options("ml", "minres", "principal")],
         "rotation": [Options(None, "none", *ORTHOGONAL, *OBLIQUE)],
         "normalize": [BOOLEAN, NONE],
         "solver": [Options("lbfgs", "em")],
         "scores": [Options("regression", "bartlett")],
-        "missing": [Options("error", "em")],
+        "missing": [Options("error", "em", "pairwise")],
+        "latent_names": [_NAMES, NONE],
         "tol": [Interval(numbers.Real, 0, None)],
         "max_iter": [Interval(numbers.Integral, 1, None)],
         "callback": [CALLABLE, NONE],
+        "random_state": [RANDOM_STATE],
         "verbose": [Interval(numbers.Integral, 0, None), BOOLEAN],
     }
 
-    def __init__(self, n_factors=1, *, method="ml", rotation=None, normalize=None, solver="lbfgs",
-                 scores="regression", missing="error", tol=1e-9, max_iter=10000, callback=None, verbose=0):
-        self.n_factors = n_factors
+    def __init__(self, n_components=1, *, method="ml", rotation=None, normalize=None, solver="lbfgs",
+                 scores="regression", missing="error", latent_names=None, tol=1e-9, max_iter=10000,
+                 callback=None, random_state=None, verbose=0):
+        self.n_components = n_components
         self.method = method
         self.rotation = rotation
         self.normalize = normalize
         self.solver = solver
         self.scores = scores
         self.missing = missing
+        self.latent_names = latent_names
         self.tol = tol
         self.max_iter = max_iter
         self.callback = callback
+        self.random_state = random_state
         self.verbose = verbose
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = self.missing == "em"
+        tags.input_tags.allow_nan = self.missing != "error"
         return tags
 
     # ------------------------------------------------------------------ fit
@@ -212,7 +266,7 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
         ----------
         X : array-like of shape (n_samples, n_features)
             Data: an array, a memmap or a dask array (read block by block,
-            never gathered); NaN marks a missing entry when ``missing="em"``.
+            never gathered); NaN marks a missing entry unless ``missing="error"``.
         y : None
             Ignored.
 
@@ -223,13 +277,22 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
         """
         self._check_params()
         self._forget_stream()
-        data = read_data(self, X, allow_nan=self.missing == "em", columns=False, scatter=True)
+        data = read_data(self, X, allow_nan=self.missing != "error", columns=False, scatter=True)
         if data.complete:
             self._fit_scatter(data.scatter, data.described)
         else:
             self._fit_missing(data.source)
         self._warn_heywood()
         return self
+
+    def _check_params(self):
+        super()._check_params()
+        names = self.latent_names
+        if names is not None:
+            names = [str(name) for name in names]
+            if len(names) != self.n_components or len(set(names)) != len(names):
+                raise ValueError(f"latent_names={self.latent_names!r} must be {self.n_components} distinct "
+                                 f"names, one per factor (n_components={self.n_components}).")
 
     def _can_fit(self, n, p):
         # Until there are more rows than variables the correlation matrix is singular.
@@ -240,6 +303,11 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
 
     def fit_covariance(self, S, n_obs):
         """Fit the factor model to a published covariance or correlation matrix.
+
+        ``S`` is read as the sample covariance with divisor ``n_obs - 1`` (R's
+        ``cov``): the fit, its ``components_``, ``noise_variance_`` and
+        ``log_likelihood_`` are those of ``fit`` on any ``n_obs`` rows whose
+        sample covariance is ``S``.
 
         Parameters
         ----------
@@ -266,9 +334,10 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
         self.n_features_in_ = S.shape[0]
         if names is not None:
             self.feature_names_in_ = np.asarray(names, dtype=object)
-        sd = np.sqrt(np.diag(S))
         R = covariance_to_correlation(S, "S")
-        self._fit_correlation(R, n_obs, mean=np.full(len(R), np.nan), scale=sd, ml_scale=sd)
+        sd = np.sqrt(np.diag(S))
+        self._fit_correlation(R, int(n_obs), mean=np.full(len(R), np.nan), scale=sd,
+                              ml_scale=sd * np.sqrt((n_obs - 1) / n_obs), source="matrix")
         self._warn_heywood()
         return self
 
@@ -276,28 +345,54 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
         n = stats.n_samples
         check_variance(np.trace(stats.scatter), X)
         variances = np.diag(stats.scatter) / n
-        constant = np.flatnonzero(variances <= 1e-300)
-        if constant.size:
+        varying = (variances > 0) & (variances > (_CONSTANT_RTOL * stats.mean) ** 2)
+        if not varying.all():
             names = self._names()
-            raise ValueError(f"FactorAnalysis: column(s) {[names[j] for j in constant]} are constant; "
-                             "their correlations are undefined. Drop them.")
-        R = covariance_to_correlation(stats.scatter, "the scatter matrix")
-        sd_ml = np.sqrt(variances)
-        self._fit_correlation(R, n, mean=stats.mean, scale=sd_ml * np.sqrt(n / max(n - 1, 1)), ml_scale=sd_ml)
+            warnings.warn(f"FactorAnalysis: column(s) {[names[j] for j in np.flatnonzero(~varying)]} are "
+                          "constant; they get zero loadings and uniqueness and are left out of the "
+                          "likelihood and the fit statistics.", UserWarning, stacklevel=3)
+        inner = np.ix_(varying, varying)
+        R = covariance_to_correlation(stats.scatter[inner], "the scatter matrix")
+        sd_ml = np.sqrt(variances[varying])
+        self._fit_correlation(R, n, mean=stats.mean, scale=sd_ml * np.sqrt(n / max(n - 1, 1)), ml_scale=sd_ml,
+                              source="sample", varying=None if varying.all() else varying)
 
     def _check_k(self, p, n):
-        k = self.n_factors
+        """Refuse a number of factors the data cannot identify; warn when no degrees of freedom are left."""
+        k = self.n_components
         if p < 2:
-            raise ValueError(f"FactorAnalysis needs at least 2 features; got {p} feature(s).")
+            raise ValueError(f"FactorAnalysis needs at least 2 (non-constant) features; got {p} feature(s).")
         if k >= p:
-            raise ValueError(f"FactorAnalysis: n_factors={k} must be below n_features={p}.")
+            raise ValueError(f"FactorAnalysis: n_components={k} must be below n_features={p}.")
         if n is not None and k >= n:
-            raise ValueError(f"FactorAnalysis: n_factors={k} must be below n_samples={n}.")
+            raise ValueError(f"FactorAnalysis: n_components={k} must be below n_samples={n}.")
+        dof = ((p - k) ** 2 - (p + k)) // 2
+        allowed = [j for j in range(1, p) if (p - j) ** 2 >= p + j]
+        if dof < 0 and allowed:
+            raise ValueError(
+                f"FactorAnalysis: n_components={k} factors are too many for {p} variables: the model would "
+                f"have {dof} degrees of freedom (more parameters than correlations). The largest "
+                f"n_components for {p} variables is {allowed[-1]}."
+            )
+        if dof < 0:
+            # Two variables: no number of factors is identified. R's factanal
+            # refuses; the fit is kept (one of many equally good solutions) so
+            # that the estimator still works on any two-column data.
+            warnings.warn(
+                f"FactorAnalysis: {k} factor(s) for {p} variables leave {dof} degrees of freedom; the "
+                "loadings are one of infinitely many equally good solutions and the fit statistics are "
+                "undefined. Factor analysis needs at least 3 variables.", UserWarning, stacklevel=4,
+            )
+        elif dof == 0:
+            warnings.warn(
+                f"FactorAnalysis: n_components={k} with {p} variables leaves 0 degrees of freedom; the model "
+                "reproduces any correlation matrix it can, and the fit statistics (chi-square, p-value, "
+                "RMSEA, TLI) are undefined.", UserWarning, stacklevel=4,
+            )
         return k
 
-    def _fit_correlation(self, R, n, *, mean, scale, ml_scale):
-        p = len(R)
-        k = self._check_k(p, n)
+    def _fit_correlation(self, R, n, *, mean, scale, ml_scale, source, varying=None):
+        k = self._check_k(len(R), n)
         try:
             linalg.cholesky(R, lower=True)
         except linalg.LinAlgError:
@@ -306,67 +401,109 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
                 "combinations of others, e.g. duplicated columns, or there are fewer rows than "
                 "variables); drop the redundant variables."
             ) from None
-        if p <= _SINGLE_THREAD_MAX_P:
+        if len(R) <= _SINGLE_THREAD_MAX_P:
             with single_blas_thread():
                 result, history = self._estimate(R, k, n)
-                self._finish(R, n, result, history, mean=mean, scale=scale, ml_scale=ml_scale)
         else:
             result, history = self._estimate(R, k, n)
-            self._finish(R, n, result, history, mean=mean, scale=scale, ml_scale=ml_scale)
+        if self.method == "ml":
+            # From standardised variables to the data's units (the Jacobian of the scaling).
+            history = history - np.log(ml_scale).sum()
+        self._set_fitted(Estimate(
+            R, n, result["loadings"], result["uniquenesses"], result["n_iter"], result["converged"],
+            mean=mean, scale=scale, ml_scale=ml_scale, history=history, source=source, varying=varying,
+        ))
 
     def _estimate(self, R, k, n):
+        """Fit the named method to ``R``: the estimate and the history of its objective (standardised scale)."""
+        history = []
+        floor = _fitting.UNIQUENESS_FLOOR
         if self.method == "minres":
-            result = _fitting.fit_minres(R, k, tol=self.tol, max_iter=self.max_iter)
+            start = np.clip(np.diag(R) - _fitting.smc(R), floor, 1.0)
+            history.append(_fitting.uls_objective(start, R, k))
+            result = _fitting.fit_minres(R, k, tol=self.tol, max_iter=self.max_iter, callback=history.append)
         elif self.method == "principal":
-            result = _fitting.fit_principal_axis(R, k, tol=max(self.tol, 1e-12), max_iter=self.max_iter)
+            # The start is the model without factors: every correlation is a residual.
+            history.append(_fitting._off_diagonal_misfit(R, np.zeros((len(R), 0))))
+            result = _fitting.fit_principal_axis(R, k, tol=max(self.tol, 1e-12), max_iter=self.max_iter,
+                                                 callback=history.append)
         elif self.solver == "lbfgs":
-            result = _fitting.fit_ml_quasi_newton(R, k, tol=self.tol, max_iter=self.max_iter)
+            # At the best loadings for Psi, the mean log-likelihood of standardised
+            # data is -(p log 2 pi + log|R| + p + F(Psi)) / 2 (Joreskog 1967, eq. 12).
+            offset = -0.5 * (len(R) * (_LOG_2PI + 1.0) + np.linalg.slogdet(R)[1])
+            start = np.clip(_fitting.ml_start(R, k), floor, 1.0)
+            with np.errstate(invalid="ignore"):  # a singular R has no finite objective: NaN is its value
+                history.append(_fitting.ml_objective(start, R, k))
+            result = _fitting.fit_ml_quasi_newton(R, k, tol=self.tol, max_iter=self.max_iter,
+                                                  callback=history.append)
+            history = [offset - 0.5 * value for value in history]
         else:
             # EM reads the data only through their correlation matrix, a summary of n rows.
-            run = self._fit_em(SummarySource(ScatterStats(n, np.zeros(len(R)), R * n)), check_random_state(0))
+            run = self._run_em(SummarySource(ScatterStats(n, np.zeros(len(R)), R * n)))
             psi = run.params["uniquenesses"]
-            # Rotate EM's loadings to the ML identification (L^T Psi^-1 L diagonal).
-            result = {"uniquenesses": psi, "loadings": _canonical(run.params["loadings"], psi),
-                      "n_iter": run.n_iter, "converged": run.converged}
-            return result, run.history
-        return result, None
+            loadings = _fitting.ml_loadings(psi, R, k)  # the canonical rotation of the EM loadings
+            return ({"uniquenesses": psi, "loadings": loadings, "n_iter": run.n_iter,
+                     "converged": run.converged}, run.history)
+        # L-BFGS-B also stops "abnormally" when round-off defeats its line search
+        # at the optimum; only running out of iterations is non-convergence.
+        # Principal axis warns from its own loop.
+        if self.method != "principal" and "LIMIT" in result["message"].upper():
+            warnings.warn(
+                f"FactorAnalysis ({self.method}): L-BFGS-B stopped after {result['n_iter']} iterations "
+                f"without meeting tol={self.tol:g} ({result['message']}). Increase max_iter or loosen tol.",
+                ConvergenceWarning, stacklevel=5,
+            )
+        return result, np.asarray(history, dtype=np.float64)
 
-    def _finish(self, R, n, result, history, *, mean, scale, ml_scale):
+    def _set_fitted(self, est):
+        """Write every fitted attribute from one estimate: the single place fitted state is set."""
+        p = self.n_features_in_
+        varying = np.ones(p, dtype=bool) if est.varying is None else est.varying
+        inner = np.ix_(varying, varying)
         # Principal axis and minres do not bound the uniquenesses; the floor that
         # ML uses keeps the model's density defined and flags the Heywood case.
-        psi = np.maximum(result["uniquenesses"], _fitting.UNIQUENESS_FLOOR)
-        unrotated = result["loadings"]
-        rotation = self._rotate(unrotated)
-        loadings = rotation.loadings
-        names = self._names()
-        self.heywood_ = [names[j] for j in np.flatnonzero(psi <= _fitting.UNIQUENESS_FLOOR * (1 + _FLOOR_RTOL))]
-        self.unrotated_loadings_ = unrotated
-        self.loadings_ = pd.DataFrame(loadings, index=names, columns=self._factor_names()) \
-            if hasattr(self, "feature_names_in_") else loadings
+        psi = np.maximum(est.uniquenesses, _fitting.UNIQUENESS_FLOOR)
+        rotation = self._rotate(est.loadings)
+        names, factors = self._names(), self._latent_names()
+        labelled = hasattr(self, "feature_names_in_")
+
+        def full(values, fill=0.0):
+            out = np.full((p,) + values.shape[1:], fill)
+            out[varying] = values
+            return out
+
+        kept = [names[j] for j in np.flatnonzero(varying)]
+        self.heywood_ = [kept[j] for j in np.flatnonzero(psi <= _fitting.UNIQUENESS_FLOOR * (1 + _FLOOR_RTOL))]
+        self.unrotated_loadings_ = full(est.loadings)
+        loadings = full(rotation.loadings)
+        self.loadings_ = pd.DataFrame(loadings, index=names, columns=factors) if labelled else loadings
         self.rotation_matrix_ = rotation.rotation_matrix
-        self.factor_correlation_ = rotation.factor_correlation
-        self.uniquenesses_ = psi
-        self.communalities_ = 1.0 - psi
-        self.correlation_ = R
-        self.mean_ = mean
-        self.scale_ = scale
-        self.components_ = (loadings * ml_scale[:, None]).T.copy()
-        self.noise_variance_ = psi * ml_scale**2
-        self.n_samples_ = int(n)
-        self.n_iter_ = int(result["n_iter"])
-        self.converged_ = bool(result["converged"])
-        p, k = loadings.shape
-        self.n_parameters_ = p * k - k * (k - 1) // 2 + 2 * p
-        standardised = _fitting.loglik_standardised(R, unrotated, np.maximum(psi, 1e-300))
-        mean_loglik = standardised - np.log(ml_scale).sum()
-        self.log_likelihood_ = float(mean_loglik * n) if np.all(np.isfinite(mean)) else np.nan
-        if history is None:
-            history = np.array([mean_loglik])
+        phi = rotation.factor_correlation
+        self.factor_correlation_ = phi
+        self.uniquenesses_ = full(psi)
+        self.communalities_ = full(1.0 - psi)
+        self.correlation_ = np.eye(p)
+        self.correlation_[inner] = est.correlation
+        self.correlation_source_ = est.source
+        self.eigenvalues_ = linalg.eigvalsh(est.correlation)[::-1]
+        self.mean_ = est.mean
+        self.scale_ = full(est.scale)
+        self.components_ = (loadings * full(est.ml_scale)[:, None]).T.copy()
+        self.noise_variance_ = full(psi * est.ml_scale**2)
+        self.n_samples_ = int(est.n_samples)
+        self.n_iter_ = int(est.n_iter)
+        self.converged_ = bool(est.converged)
+        q, k = est.loadings.shape
+        self.n_parameters_ = q * k - k * (k - 1) // 2 + 2 * q
+        log_scale = np.log(est.ml_scale).sum()
+        if est.loglik is None:
+            standardised = _fitting.loglik_standardised(est.correlation, est.loadings, psi)
+            self.log_likelihood_ = float((standardised - log_scale) * est.n_samples)
         else:
-            history = np.asarray(history) - np.log(ml_scale).sum()
-        self.history_ = history
-        self.fit_statistics_ = fit_statistics(R, loadings, n, self.factor_correlation_).to_dict()
-        self.variance_ = _variance_table(loadings, self.factor_correlation_, self._factor_names())
+            self.log_likelihood_ = float(est.loglik)
+        self.history_ = est.history
+        self.fit_statistics_ = fit_statistics(est.correlation, rotation.loadings, est.n_samples, phi).to_dict()
+        self.variance_ = variance_table(rotation.loadings, phi, factors)
 
     def _rotate(self, unrotated):
         k = unrotated.shape[1]
@@ -375,72 +512,6 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
         else:
             rotation = rotate(unrotated, self.rotation, normalize=self.normalize)
         return sort_factors(rotation)
-
-    def _fit_missing(self, source):
-        n, p = source.n_samples, source.n_features
-        self._check_k(p, n)
-        run = self._fit_em(source, check_random_state(0))
-        params = run.params
-        # Standardise by the model-implied variances, the FIML analogue of the sample ones.
-        implied = np.sum(params["loadings"] ** 2, axis=1) + params["noise_variance"]
-        sd = np.sqrt(implied)
-        psi = params["noise_variance"] / implied
-        unrotated = _canonical(params["loadings"] / sd[:, None], psi)
-        R_model = unrotated @ unrotated.T + np.diag(psi)
-        result = {"uniquenesses": psi, "loadings": unrotated, "n_iter": run.n_iter, "converged": run.converged}
-        self._finish(R_model, n, result, None, mean=params["mean"], scale=sd, ml_scale=sd)
-        # The fit statistics describe the pairwise-complete correlations, as psych::fa does.
-        R_pairwise = self._pairwise_correlation(source)
-        self.correlation_ = R_pairwise
-        self.fit_statistics_ = fit_statistics(R_pairwise, self.loadings_array(), n,
-                                              self.factor_correlation_).to_dict()
-        self.history_ = run.history
-        self.log_likelihood_ = float(run.loglik * n)
-
-    def _pairwise_correlation(self, source):
-        """Pairwise-complete correlations, from one remembered pass; an error names unlinked pairs."""
-        shift = observed_columns(source).mean
-        stats = source.remember("pairwise", functools.partial(pairwise_stats, shift=shift),
-                                rows=chunk_rows(source.n_features, 16 * source.n_features))
-        never = [(int(i), int(j)) for i, j in zip(*np.nonzero(stats.count < 2), strict=True) if i < j]
-        if never:
-            names = self._names()
-            pairs = ", ".join(f"({names[i]}, {names[j]})" for i, j in never[:5])
-            raise ValueError(f"FactorAnalysis: the column pairs {pairs} are observed together in fewer than "
-                             "2 rows, so nothing links them; drop one column of each pair.")
-        # Pairwise deletion can give an indefinite matrix; it only seeds EM and
-        # describes the fit, so its eigenvalues are floored and the diagonal reset.
-        return covariance_to_correlation(floor_eigenvalues(stats.correlation(), 1e-6))
-
-    # ------------------------------------------------------- EM contract
-    def _init_params(self, source, rng):
-        k = self.n_factors
-        if isinstance(source, SummarySource):
-            R = source.summary.covariance()
-            start = _fitting.ml_start(R, k)
-            return {"loadings": _fitting.ml_loadings(start, R, k), "uniquenesses": start}
-        # Missing entries: the ML fit of the pairwise-complete correlations, in the data's units.
-        start = _fitting.fit_ml_quasi_newton(self._pairwise_correlation(source), k)
-        columns = observed_columns(source)
-        sd = np.sqrt(columns.variance())
-        return {"mean": columns.mean, "loadings": start["loadings"] * sd[:, None],
-                "noise_variance": start["uniquenesses"] * sd**2,
-                "noise_floor": _fitting.UNIQUENESS_FLOOR * sd**2}
-
-    def _e_step(self, chunk, params):
-        if isinstance(chunk, ScatterStats):
-            R = chunk.covariance()
-            loglik = _fitting.loglik_standardised(R, params["loadings"], params["uniquenesses"])
-            return SummaryLoglik(chunk.n_samples, chunk.n_samples * loglik, chunk)
-        return _lowrank.missing_e_step(chunk, params["mean"], params["loadings"], params["noise_variance"])
-
-    def _m_step(self, stats, params):
-        if isinstance(stats, SummaryLoglik):
-            loadings, psi = _fitting.em_step(stats.summary.covariance(), params["loadings"], params["uniquenesses"])
-            return {"loadings": loadings, "uniquenesses": psi}
-        mean, loadings, residual = _lowrank.missing_m_step(stats)
-        return {"mean": mean, "loadings": loadings, "noise_variance": np.maximum(residual, params["noise_floor"]),
-                "noise_floor": params["noise_floor"]}
 
     # ----------------------------------------------------------- helpers
     def _warn_heywood(self):
@@ -452,188 +523,53 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
                 HeywoodCaseWarning, stacklevel=3,
             )
 
-    def _factor_names(self):
-        prefix = {"ml": "ML", "minres": "MR", "principal": "PA"}[self.method]
-        return [f"{prefix}{i + 1}" for i in range(self.n_factors)]
+    def _latent_names(self):
+        """The factors' names: ``latent_names`` if given, else ``psych::fa``'s ``ML1, MR1, PA1, ...``."""
+        if self.latent_names is not None:
+            return [str(name) for name in self.latent_names]
+        return [f"{_PREFIX[self.method]}{i + 1}" for i in range(self.n_components)]
 
-    def loadings_array(self):
-        """Return the rotated standardised loadings as an ndarray of shape (n_features, n_factors).
+    def get_feature_names_out(self, input_features=None):
+        """Return the names of the factors, the columns of ``transform``'s output.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored; the factors' names do not depend on the input's.
 
         Returns
         -------
-        ndarray of shape (n_features, n_factors)
+        ndarray of str objects of shape (n_components,)
+            ``latent_names`` if given, else ``ML1, ML2, ...`` (``MR`` for
+            minres, ``PA`` for principal axis): the labels of ``summary()``
+            and of the labelled ``loadings_``.
+        """
+        check_is_fitted(self)
+        return np.asarray(self._latent_names(), dtype=object)
+
+    def loadings_array(self):
+        """Return the rotated standardised loadings as an ndarray of shape (n_features, n_components).
+
+        Returns
+        -------
+        ndarray of shape (n_features, n_components)
             ``loadings_`` without its labels.
         """
         check_is_fitted(self)
         return np.asarray(self.loadings_, dtype=np.float64)
 
-    # ---------------------------------------------------------- inference
-    def _standardised(self, X):
-        check_is_fitted(self)
-        if not np.all(np.isfinite(self.mean_)):
-            raise ValueError("FactorAnalysis was fitted from a covariance matrix: without the means, "
-                             "data cannot be scored. Fit on the data instead.")
-        X = check_data(self, X, reset=False, allow_nan=self.missing == "em")
-        return X, (X - self.mean_) / self.scale_
-
-    @rowwise("n_factors")
-    def transform(self, X):
-        """Factor scores of each row, by the method named in ``scores``.
-
-        Regression (Thomson): ``z R^{-1} L Phi``; Bartlett:
-        ``z Psi^{-1} L (L^T Psi^{-1} L)^{-1}``, with ``z`` the data
-        standardised by the training means and standard deviations, as R's
-        ``factanal(scores=...)``. Rows with missing entries get the posterior
-        mean given their observed entries.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_factors)
-            Factor scores.
-        """
-        X, z = self._standardised(X)
-        loadings = self.loadings_array()
-        if self.scores == "regression":
-            weights = regression_weights(self.correlation_, loadings, self.factor_correlation_)
-        else:
-            weights = bartlett_weights(loadings, np.maximum(self.uniquenesses_, 1e-12))
-        rows = np.isnan(z).any(axis=1)
-        scores = np.where(rows[:, None], 0.0, np.nan_to_num(z)) @ weights
-        if rows.any():
-            scores[rows] = self._posterior_of(X[rows]).mean
-        return scores
-
-    def _latent_loadings(self):
-        """Raw-scale loadings of uncorrelated latents ``z``, with ``f = chol(Phi) z``."""
-        chol = linalg.cholesky(self.factor_correlation_, lower=True)
-        return self.components_.T @ chol, chol
-
-    def posterior(self, X):
-        """Posterior mean and covariance of the factors given each row, under the fitted model.
-
-        .. math:: f \\mid x \\sim N\\big(\\Phi W^T C^{-1} (x - \\mu),\\; \\Phi - \\Phi W^T C^{-1} W \\Phi\\big),
-                  \\qquad C = W \\Phi W^T + \\Psi
-
-        computed in the factor space (Woodbury); with missing entries, on the
-        observed coordinates of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
-        Posterior
-            ``mean`` (n_samples, n_factors) and ``covariance`` (n_factors,
-            n_factors), or (n_samples, n_factors, n_factors) with missing entries.
-        """
-        return self._posterior_of(self._standardised(X)[0])
-
-    def _posterior_of(self, X):
-        loadings, chol = self._latent_loadings()
-        observed = ~np.isnan(X)
-        if observed.all():
-            mean, cov = _lowrank.posterior(X - self.mean_, loadings, self.noise_variance_)
-            return Posterior(mean @ chol.T, chol @ cov @ chol.T)
-        centered = np.where(observed, X - self.mean_, 0.0)
-        mean, cov, _ = _lowrank.masked_posterior(centered, observed, loadings, self.noise_variance_)
-        return Posterior(mean @ chol.T, np.einsum("ij,njk,lk->nil", chol, cov, chol))
-
-    def inverse_transform(self, X):
-        """Map factor values back to data space: ``x = mu + W f``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_factors)
-            Factor values.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_features)
-            The part of the data the factors explain.
-        """
-        check_is_fitted(self)
-        return np.asarray(X, dtype=np.float64) @ self.components_ + self.mean_
-
-    @rowwise()
-    def score_samples(self, X):
-        """Log-likelihood of each row, ``log N(x | mu, W Phi W^T + Psi)``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data; with missing entries, the density of the observed ones.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Log-density of each row.
-        """
-        X, _ = self._standardised(X)
-        loadings, _ = self._latent_loadings()
-        observed = ~np.isnan(X)
-        if observed.all():
-            return _lowrank.logpdf(X - self.mean_, loadings, self.noise_variance_)
-        centered = np.where(observed, X - self.mean_, 0.0)
-        return _lowrank.masked_posterior(centered, observed, loadings, self.noise_variance_)[2]
-
-    def get_covariance(self):
-        """Model covariance ``W Phi W^T + Psi`` in the units of the data.
-
-        Returns
-        -------
-        ndarray of shape (n_features, n_features)
-            The covariance matrix of the fitted Gaussian.
-        """
-        check_is_fitted(self)
-        loadings, _ = self._latent_loadings()
-        return loadings @ loadings.T + np.diag(self.noise_variance_)
-
-    def sample(self, n_samples=1, random_state=None):
-        """Draw ``(x, f)`` pairs from the fitted model.
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-            Number of draws.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the draw.
-
-        Returns
-        -------
-        X : ndarray of shape (n_samples, n_features)
-            The observed draws.
-        F : ndarray of shape (n_samples, n_factors)
-            The factor values behind them (correlation ``factor_correlation_``).
-        """
-        check_is_fitted(self)
-        rng = check_random_state(random_state)
-        chol = linalg.cholesky(self.factor_correlation_, lower=True)
-        factors = rng.standard_normal((n_samples, self.n_factors)) @ chol.T
-        noise = rng.standard_normal((n_samples, self.n_features_in_)) * np.sqrt(self.noise_variance_)
-        mean = np.nan_to_num(self.mean_)
-        return factors @ self.components_ + mean + noise, factors
-
-    @property
-    def _n_features_out(self):
-        return self.n_factors
-
-    def summary(self, cut=None, digits=2):
+    def summary(self, cut=0.1, digits=2):
         """Report loadings with h2, u2 and complexity, variance accounted for, factor correlations, fit.
 
-        Laid out like ``print.psych``: loadings with absolute value below
-        ``cut`` are blanked, and the fit statistics follow the tables.
+        Laid out like ``print.psych`` and R's ``print.factanal``: loadings with
+        absolute value below ``cut`` are blanked, every number in a column
+        has the same decimals, and the fit statistics follow the tables.
 
         Parameters
         ----------
-        cut : float or None, default=None
-            Blank loadings smaller than this in absolute value (e.g. 0.3).
+        cut : float or None, default=0.1
+            Blank loadings smaller than this in absolute value (``factanal``'s
+            ``cutoff = 0.1``); None shows them all.
         digits : int, default=2
             Decimals shown in the loadings table.
 
@@ -645,20 +581,3 @@ class FactorAnalysis(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, T
         """
         check_is_fitted(self)
         return build_summary(self, cut=cut, digits=digits)
-
-
-def _canonical(loadings, psi):
-    """Rotate loadings to the ML identification: ``L^T Psi^{-1} L`` diagonal and decreasing."""
-    scaled = loadings / np.sqrt(psi)[:, None]
-    _, _, vt = linalg.svd(scaled, full_matrices=False)
-    return loadings @ vt.T
-
-
-def _variance_table(loadings, phi, names):
-    ss = np.diag(phi @ loadings.T @ loadings)
-    p = loadings.shape[0]
-    return pd.DataFrame(
-        {"SS loadings": ss, "Proportion Var": ss / p, "Cumulative Var": np.cumsum(ss) / p,
-         "Proportion Explained": ss / ss.sum(), "Cumulative Proportion": np.cumsum(ss) / ss.sum()},
-        index=names,
-    ).T

@@ -31,6 +31,7 @@ from .._validation import (
 from ..exceptions import DegenerateComponentWarning
 from . import _em_steps
 from ._covariance import COVARIANCE_TYPES, sample_components
+from ._hierarchical import hierarchical_labels
 
 MixturePosterior = namedtuple("MixturePosterior", ["responsibilities", "log_responsibilities"])
 
@@ -68,12 +69,15 @@ class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
         Most EM iterations per start.
     n_init : int, default=1
         Number of starts; the one with the highest likelihood is kept.
-    init : {"kmeans++", "kmeans", "random"}, default="kmeans++"
+    init : {"kmeans++", "kmeans", "random", "hierarchical"}, default="kmeans++"
         Starting responsibilities: hard assignment to the nearest of
         k-means++ seeds (Arthur & Vassilvitskii 2007), to a k-means clustering,
         or to the nearest of k distinct rows drawn at random (a poor start,
-        good for watching EM work). Ignored for what ``weights_init``, ``means_init`` and
-        ``precisions_init`` give.
+        good for watching EM work); or ``"hierarchical"``, mclust's
+        deterministic start: the ``K`` clusters of model-based agglomerative
+        hierarchical clustering (Fraley 1998) of at most 2000 rows (a random
+        subset when there are more), see Notes. Ignored for what ``weights_init``,
+        ``means_init`` and ``precisions_init`` give.
     weights_init, means_init, precisions_init : array-like or None, default=None
         User starting values (precisions in the storage of ``covariance_type``).
     missing : {"error", "em"}, default="error"
@@ -131,11 +135,29 @@ class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
     :class:`~lvm.exceptions.DegenerateComponentWarning`, as is one that holds
     fewer points than dimensions (its covariance is then set by ``reg_covar``).
 
+    ``init="hierarchical"`` starts as R's mclust does: the rows are
+    standardised and rotated onto their principal axes, each scaled by
+    ``1 / sqrt(singular value)`` (mclust's ``hcUse = "SVD"``); clusters are
+    merged, from single rows up, two at a time, always the pair whose merge
+    costs least in the classification likelihood of unconstrained Gaussian
+    clusters (mclust's ``hc(modelName = "VVV")``, with its trace
+    regularisation for clusters too small for a covariance); the tree is cut
+    at ``K`` clusters, and the start is the M-step of that partition. With at
+    most 2000 rows nothing is random, so the start does not depend on
+    ``random_state`` (and ``n_init > 1`` repeats it); with more,
+    ``random_state`` draws the subset, a new one for each of ``n_init`` starts.
+    It costs ``O(m^2 + m p^2)`` memory and about ``O(m^2 p^2)`` time for
+    ``m`` rows (more for merges of clusters larger than ``p``); beyond 256 MiB
+    of scatter matrices (2000 rows in 129 dimensions) it raises a ValueError.
+
     References
     ----------
     Dempster, A. P., Laird, N. M. and Rubin, D. B. (1977). Maximum likelihood
     from incomplete data via the EM algorithm. JRSS B 39, 1-38.
     doi:10.1111/j.2517-6161.1977.tb01600.x
+
+    Fraley, C. (1998). Algorithms for model-based Gaussian hierarchical
+    clustering. SIAM J. Sci. Comput. 20, 270-281. doi:10.1137/S1064827596311451
 
     Fraley, C. and Raftery, A. E. (2002). Model-based clustering, discriminant
     analysis and density estimation. JASA 97, 611-631. doi:10.1198/016214502760047131
@@ -157,7 +179,7 @@ class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
         "reg_covar": [Interval(numbers.Real, 0, None)],
         "max_iter": [Interval(numbers.Integral, 0, None)],
         "n_init": [Interval(numbers.Integral, 1, None)],
-        "init": [Options("kmeans++", "kmeans", "random")],
+        "init": [Options("kmeans++", "kmeans", "random", "hierarchical")],
         "weights_init": [ARRAY_OR_NONE],
         "means_init": [ARRAY_OR_NONE],
         "precisions_init": [ARRAY_OR_NONE],
@@ -269,6 +291,8 @@ class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
             params = dict(user, center=center)
             params["precisions_cholesky"] = structure.precision_cholesky(params["covariances"])
             return params
+        if self.init == "hierarchical":
+            return self._hierarchical_start(source, rng, center, user)
         sample = _init_sample(source, rng, center)
         if self.init == "random":
             # Random responsibilities would make every component start as
@@ -285,6 +309,28 @@ class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
                               rows=self._em_chunk_rows(p))
         previous = {"means": np.zeros((k, p)), "covariances": structure.unit(k, p)}
         params = _em_steps.m_step(stats, previous, structure, self.reg_covar, self._constant_second)
+        if user:
+            params.update(user)
+            params["precisions_cholesky"] = structure.precision_cholesky(params["covariances"])
+        params["center"] = center
+        return params
+
+    def _hierarchical_start(self, source, rng, center, user):
+        """The M-step of the hierarchical clustering's partition of (a sample of) the rows."""
+        k, p = self.n_components, source.n_features
+        structure = self._structure
+        sample = _init_sample(source, rng, center, size=_HIERARCHICAL_ROWS)
+        if len(sample) < k:
+            raise ValueError(f"GaussianMixture: init='hierarchical' clusters a sample of {len(sample)} rows, "
+                             f"fewer than n_components={k}; use init='kmeans++'.")
+        labels = hierarchical_labels(sample, k)
+        resp = np.zeros((len(sample), k))
+        resp[np.arange(len(sample)), labels] = 1.0
+        stats = _em_steps.resp_stats(sample, resp, structure)
+        # The M-step's constant part must come from the same rows as the statistics.
+        constant = sample.T @ sample if structure.constant_second else None
+        previous = {"means": np.zeros((k, p)), "covariances": structure.unit(k, p)}
+        params = _em_steps.m_step(stats, previous, structure, self.reg_covar, constant)
         if user:
             params.update(user)
             params["precisions_cholesky"] = structure.precision_cholesky(params["covariances"])
@@ -554,24 +600,27 @@ class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 # the sample is small beside the data (Bahmani et al. 2012 make the same case
 # for seeding on a sample).
 _INIT_SAMPLE_ROWS = 100_000
+# Rows clustered for init="hierarchical": mclust's default subset
+# (mclust.options("subset")); the agglomeration needs memory quadratic in it.
+_HIERARCHICAL_ROWS = 2000
 # Lloyd iterations of init="kmeans", and the centre shift (relative to the data's
 # spread) under which they stop.
 _LLOYD_MAX_ITER = 100
 _LLOYD_TOL = 1e-4
 
 
-def _init_sample(source, rng, center):
-    """Centred rows to seed from, NaN as 0: all rows when few, else a uniform sample.
+def _init_sample(source, rng, center, size=_INIT_SAMPLE_ROWS):
+    """Centred rows to seed from, NaN as 0: all rows when at most ``size``, else a uniform sample.
 
     The sample is drawn with replacement and duplicates dropped, which needs
     memory for the sample only (not an index of every row), and is the same
     for an array and a dask array of the same data and ``random_state``.
     """
     n = source.n_samples
-    if n <= _INIT_SAMPLE_ROWS:
+    if n <= size:
         rows = source.take(slice(None))
     else:
-        rows = source.take(np.unique(rng.randint(0, n, size=_INIT_SAMPLE_ROWS)))
+        rows = source.take(np.unique(rng.randint(0, n, size=size)))
     rows -= center
     return np.nan_to_num(rows, copy=False, nan=0.0)
 
