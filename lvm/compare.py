@@ -211,6 +211,10 @@ def compression_table(models, X, ks, X_test=None, *, verbose=True):
     UserWarning
         For each model with values of ``k`` left out, with the message its
         ``fit`` raised.
+    Warning
+        A warning a model gives while fitted (a Heywood case, say) is given
+        once per model and kind, with the values of ``k`` it came at, not once
+        per fit.
 
     Examples
     --------
@@ -233,14 +237,21 @@ def _compression_rows(models, X, ks, X_test, verbose, stacklevel):
                   heartbeat=True) as bar:
         for name, model in models.items():
             parameter = _dimension_parameter(model)
-            skipped = {}
+            skipped, warned = {}, {}
             for k in ks:
                 bar.set_postfix_str(f"{name}, k={k}")
                 candidate = clone(model).set_params(**{parameter: k})
-                try:
-                    candidate.fit(X)
-                except ValueError as error:
-                    skipped[k] = str(error)
+                # The same model refitted at every k repeats its warnings (a
+                # constant column, a Heywood case): they are told once per kind below.
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    try:
+                        candidate.fit(X)
+                    except ValueError as error:
+                        skipped[k] = str(error)
+                for warning in caught:
+                    warned.setdefault(warning.category, {}).setdefault(str(warning.message), []).append(k)
+                if k in skipped:
                     bar.update()
                     continue
                 rows.append({
@@ -248,10 +259,20 @@ def _compression_rows(models, X, ks, X_test, verbose, stacklevel):
                     "mse_test": np.nan if X_test is None else metrics.reconstruction_error(candidate, X_test),
                 })
                 bar.update()
+            for category, messages in warned.items():
+                warnings.warn(_summary(name, messages), category, stacklevel=stacklevel)
             if skipped:
                 warnings.warn(f"compression_table: {name} cannot be fitted with k in {list(skipped)} on these data; "
                               f"those points are left out. {_reasons(skipped)}", stacklevel=stacklevel)
     return pd.DataFrame(rows, columns=["model", "k", "mse_train", "mse_test"])
+
+
+def _summary(name, messages):
+    """One warning for the ``{message: [k, ...]}`` of one kind a model gave across the values of k."""
+    ks = sorted({k for where in messages.values() for k in where})
+    first = next(iter(messages))
+    more = f" (the first of {len(messages)} such warnings)" if len(messages) > 1 else ""
+    return f"compression_table: {name} at k in {ks}: {first}{more}"
 
 
 def _reasons(messages):

@@ -10,6 +10,7 @@ allowed.
 import json
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -229,3 +230,32 @@ def test_compare_keeps_the_other_models_when_one_cannot_be_fitted():
     assert table.loc["PPCA"].isna().all() and table.loc["PCA"].notna().any()
     with pytest.raises(ValueError, match="no model could be fitted.*PPCA: PPCA: n_components=70"):
         lvm.compare({"PPCA": lvm.PPCA(70)}, X, verbose=False)
+
+
+class _Noisy(lvm.PCA):
+    """PCA that warns at every fit, as factor analysis does on data with a Heywood case."""
+
+    def fit(self, X, y=None):
+        warnings.warn(f"noisy at k={self.n_components}", RuntimeWarning, stacklevel=2)
+        warnings.warn("the same at every k", UserWarning, stacklevel=2)
+        return super().fit(X, y)
+
+
+def test_compression_table_tells_a_repeated_warning_once_per_kind():
+    X = np.random.default_rng(0).normal(size=(50, 6))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        curve = lvm.compression_table({"Noisy": _Noisy()}, X, ks=[1, 2, 3], verbose=False)
+    assert len(curve) == 3
+    messages = {warning.category: str(warning.message) for warning in caught}
+    assert len(caught) == 2 and set(messages) == {RuntimeWarning, UserWarning}
+    assert messages[RuntimeWarning] == ("compression_table: Noisy at k in [1, 2, 3]: noisy at k=1 "
+                                        "(the first of 3 such warnings)")
+    assert messages[UserWarning] == "compression_table: Noisy at k in [1, 2, 3]: the same at every k"
+    assert all(warning.filename == __file__ for warning in caught)
+    # A filter the user set still applies.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lvm.compression_table({"Noisy": _Noisy()}, X, ks=[1, 2], verbose=False)
+    assert [warning.category for warning in caught] == [UserWarning]
