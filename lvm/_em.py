@@ -35,8 +35,8 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from ._progress import progress
 from ._source import ArraySource, DaskSource, SummarySource, chunk_rows, is_dask_array
 from .exceptions import ConvergenceWarning, LikelihoodDecreaseWarning
 
@@ -151,7 +151,7 @@ def run_em(model, source, params, *, tol, max_iter, callback=None, verbose=0, na
         callback(0, params)
     converged = False
     n_iter = 0
-    with tqdm(total=max_iter, desc=name, disable=not verbose, leave=False) as bar:
+    with progress(total=max_iter, desc=name, verbose=verbose, leave=False) as bar:
         for n_iter in range(1, max_iter + 1):
             previous = params
             params = model._m_step(stats, params)
@@ -161,8 +161,8 @@ def run_em(model, source, params, *, tol, max_iter, callback=None, verbose=0, na
             history.append(loglik)
             if callback is not None:
                 callback(n_iter, params)
-            bar.update(1)
             bar.set_postfix(loglik=f"{loglik:.6g}")
+            bar.update(1)
             if change < -_DECREASE_RTOL * max(1.0, abs(loglik)):
                 warnings.warn(
                     f"{name}: the log-likelihood fell from {history[-2]:.10g} to {loglik:.10g} "

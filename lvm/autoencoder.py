@@ -11,11 +11,11 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
-from tqdm.auto import tqdm
 
 from . import _nn
 from ._base import _Estimator
 from ._linalg import single_blas_thread
+from ._progress import progress
 from ._summary import Summary
 from ._validation import BOOLEAN, RANDOM_STATE, Interval, Options, _Kind, check_data, check_variance
 
@@ -412,7 +412,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
         best, best_loss, best_epoch = None, None, 0
         initial = self._initial_loss(coefs, intercepts, activations, X_train, batch)
         limit = _DIVERGENCE_FACTOR * initial
-        bar = tqdm(range(1, self.epochs + 1), desc="Autoencoder", unit="epoch", disable=not self.verbose)
+        bar = progress(range(1, self.epochs + 1), verbose=self.verbose, desc="Autoencoder", unit="epoch")
         for epoch in bar:
             order = rng.permutation(n)
             total = 0.0

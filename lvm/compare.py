@@ -9,6 +9,7 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 
 from . import metrics
+from ._progress import check_verbose, progress
 
 _COLUMNS = ["k", "compression", "fit_seconds", "mse_train", "mse_test", "loglik_test", "bic",
             "knn_accuracy", "trustworthiness", "n_iter"]
@@ -39,7 +40,8 @@ def _trust_rows(n, limit, rng):
     return np.arange(n) if n <= limit else np.sort(rng.choice(n, limit, replace=False))
 
 
-def compare(models, X, y=None, X_test=None, y_test=None, *, n_neighbors=5, trust_samples=2000, random_state=0):
+def compare(models, X, y=None, X_test=None, y_test=None, *, n_neighbors=5, trust_samples=2000, random_state=0,
+            verbose=True):
     """Fit each model on ``X`` and measure what its latent space keeps.
 
     Every model is fitted in place (so it can be used afterwards) and gives
@@ -62,6 +64,8 @@ def compare(models, X, y=None, X_test=None, y_test=None, *, n_neighbors=5, trust
     - ``n_iter``: iterations (EM steps, epochs) the fit took.
 
     Entries a model cannot have (a likelihood for an autoencoder) are NaN.
+    A model whose ``fit`` rejects the data (with a ``ValueError``) keeps its
+    row, all NaN, and a warning gives its reason; the others are measured.
 
     Parameters
     ----------
@@ -82,11 +86,20 @@ def compare(models, X, y=None, X_test=None, y_test=None, *, n_neighbors=5, trust
         Most rows used for trustworthiness, whose cost grows as ``n^2``.
     random_state : int, RandomState instance or None, default=0
         Chooses the rows when ``trust_samples`` is exceeded.
+    verbose : bool or int, default=True
+        Show a progress bar, one step per model, when the call lasts over a
+        second (``False`` or 0: none). As the models' ``verbose``; the models
+        keep their own.
 
     Returns
     -------
     pandas.DataFrame
         One row per model (index ``model``), the columns listed above.
+
+    Warns
+    -----
+    UserWarning
+        For a model left out, with the message its ``fit`` raised.
 
     References
     ----------
@@ -112,40 +125,60 @@ def compare(models, X, y=None, X_test=None, y_test=None, *, n_neighbors=5, trust
     values = np.asarray(X, dtype=float)
     test_values = None if X_test is None else np.asarray(X_test, dtype=float)
     trust_rows = _trust_rows(len(values) if X_test is None else len(test_values), trust_samples, rng)
-    rows = {}
-    for name, model in models.items():
-        start = time.perf_counter()
-        model.fit(X)
-        seconds = time.perf_counter() - start
-        Z = np.asarray(model.transform(X))
-        Z_test = None if X_test is None else np.asarray(model.transform(X_test))
-        row = dict.fromkeys(_COLUMNS, np.nan)
-        row.update(k=Z.shape[1], compression=values.shape[1] / Z.shape[1], fit_seconds=seconds,
-                   mse_train=metrics.reconstruction_error(model, X))
-        if X_test is not None:
-            row["mse_test"] = metrics.reconstruction_error(model, X_test)
-            if hasattr(model, "score_samples"):
-                row["loglik_test"] = float(model.score(X_test))
-        if hasattr(model, "bic"):
-            row["bic"] = float(model.bic(X))
-        if y is not None:
-            if y_test is not None:
-                row["knn_accuracy"] = metrics.knn_accuracy(Z, y, Z_test=Z_test, y_test=y_test,
-                                                           n_neighbors=n_neighbors)
-            else:
-                row["knn_accuracy"] = metrics.knn_accuracy(Z, y, n_neighbors=n_neighbors)
-        data, codes = (values, Z) if X_test is None else (test_values, Z_test)
-        data, codes = data[trust_rows], codes[trust_rows]
-        if n_neighbors < len(data) / 2:
-            row["trustworthiness"] = metrics.trustworthiness(data, codes, n_neighbors=n_neighbors)
-        row["n_iter"] = getattr(model, "n_iter_", np.nan)
-        rows[name] = row
+    verbose = check_verbose(verbose)
+    rows, failures = {}, {}
+    with progress(total=len(models), desc="compare", unit="model", verbose=verbose, heartbeat=True) as bar:
+        for name, model in models.items():
+            bar.set_postfix_str(name)
+            rows[name], failure = _measure(model, X, y, X_test, y_test, values=values, test_values=test_values,
+                                           trust_rows=trust_rows, n_neighbors=n_neighbors)
+            if failure is not None:
+                failures[name] = failure
+            bar.update()
+    if len(failures) == len(models):
+        raise ValueError("compare: no model could be fitted on these data: "
+                         + "; ".join(f"{name}: {message}" for name, message in failures.items()))
+    for name, message in failures.items():
+        warnings.warn(f"compare: {name} could not be fitted on these data and has a row of NaN. {message}",
+                      stacklevel=2)
     table = pd.DataFrame.from_dict(rows, orient="index", columns=_COLUMNS)
     table.index.name = "model"
     return table
 
 
-def compression_table(models, X, ks, X_test=None):
+def _measure(model, X, y, X_test, y_test, *, values, test_values, trust_rows, n_neighbors):
+    """Fit ``model`` and measure it: one row of :func:`compare`, or NaN and the message of a ``ValueError`` from fit."""
+    row = dict.fromkeys(_COLUMNS, np.nan)
+    start = time.perf_counter()
+    try:
+        model.fit(X)
+    except ValueError as error:
+        return row, str(error)
+    seconds = time.perf_counter() - start
+    Z = np.asarray(model.transform(X))
+    Z_test = None if X_test is None else np.asarray(model.transform(X_test))
+    row.update(k=Z.shape[1], compression=values.shape[1] / Z.shape[1], fit_seconds=seconds,
+               mse_train=metrics.reconstruction_error(model, X))
+    if X_test is not None:
+        row["mse_test"] = metrics.reconstruction_error(model, X_test)
+        if hasattr(model, "score_samples"):
+            row["loglik_test"] = float(model.score(X_test))
+    if hasattr(model, "bic"):
+        row["bic"] = float(model.bic(X))
+    if y is not None:
+        if y_test is not None:
+            row["knn_accuracy"] = metrics.knn_accuracy(Z, y, Z_test=Z_test, y_test=y_test, n_neighbors=n_neighbors)
+        else:
+            row["knn_accuracy"] = metrics.knn_accuracy(Z, y, n_neighbors=n_neighbors)
+    data, codes = (values, Z) if X_test is None else (test_values, Z_test)
+    data, codes = data[trust_rows], codes[trust_rows]
+    if n_neighbors < len(data) / 2:
+        row["trustworthiness"] = metrics.trustworthiness(data, codes, n_neighbors=n_neighbors)
+    row["n_iter"] = getattr(model, "n_iter_", np.nan)
+    return row, None
+
+
+def compression_table(models, X, ks, X_test=None, *, verbose=True):
     """Reconstruction error against latent dimension, for every model.
 
     Each model is cloned with its latent dimension (``n_components``) set
@@ -163,12 +196,25 @@ def compression_table(models, X, ks, X_test=None):
         the rank for PPCA, for example) are skipped for that model.
     X_test : array-like of shape (n_test, n_features), optional
         Held-out data; the error is then measured on it.
+    verbose : bool or int, default=True
+        Show a progress bar, one step per fit, when the call lasts over a
+        second (``False`` or 0: none). As the models' ``verbose``.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``model``, ``k``, ``mse_train`` and ``mse_test`` (NaN without
         ``X_test``), one row per model and ``k``.
+
+    Warns
+    -----
+    UserWarning
+        For each model with values of ``k`` left out, with the message its
+        ``fit`` raised.
+    Warning
+        A warning a model gives while fitted (a Heywood case, say) is given
+        once per model and kind, with the values of ``k`` it came at, not once
+        per fit.
 
     Examples
     --------
@@ -178,22 +224,62 @@ def compression_table(models, X, ks, X_test=None):
     >>> bool(table["mse_train"].is_monotonic_decreasing)
     True
     """
+    return _compression_rows(models, X, ks, X_test, verbose, stacklevel=3)
+
+
+def _compression_rows(models, X, ks, X_test, verbose, stacklevel):
+    """:func:`compression_table`; its warnings point ``stacklevel`` frames up, at the user's call."""
+    verbose = check_verbose(verbose)
+    models = _named(models)
+    ks = [int(k) for k in ks]
     rows = []
-    for name, model in _named(models).items():
-        parameter = _dimension_parameter(model)
-        skipped = []
-        for k in ks:
-            candidate = clone(model).set_params(**{parameter: int(k)})
-            try:
-                candidate.fit(X)
-            except ValueError:
-                skipped.append(int(k))
-                continue
-            rows.append({
-                "model": name, "k": int(k), "mse_train": metrics.reconstruction_error(candidate, X),
-                "mse_test": np.nan if X_test is None else metrics.reconstruction_error(candidate, X_test),
-            })
-        if skipped:
-            warnings.warn(f"compression_table: {name} cannot be fitted with k in {skipped} on these data "
-                          "(too large for their rank or size); those points are left out.", stacklevel=2)
+    with progress(total=len(models) * len(ks), desc="compression_table", unit="fit", verbose=verbose,
+                  heartbeat=True) as bar:
+        for name, model in models.items():
+            parameter = _dimension_parameter(model)
+            skipped, warned = {}, {}
+            for k in ks:
+                bar.set_postfix_str(f"{name}, k={k}")
+                candidate = clone(model).set_params(**{parameter: k})
+                # The same model refitted at every k repeats its warnings (a
+                # constant column, a Heywood case): they are told once per kind below.
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    try:
+                        candidate.fit(X)
+                    except ValueError as error:
+                        skipped[k] = str(error)
+                for warning in caught:
+                    warned.setdefault(warning.category, {}).setdefault(str(warning.message), []).append(k)
+                if k in skipped:
+                    bar.update()
+                    continue
+                rows.append({
+                    "model": name, "k": k, "mse_train": metrics.reconstruction_error(candidate, X),
+                    "mse_test": np.nan if X_test is None else metrics.reconstruction_error(candidate, X_test),
+                })
+                bar.update()
+            for category, messages in warned.items():
+                warnings.warn(_summary(name, messages), category, stacklevel=stacklevel)
+            if skipped:
+                warnings.warn(f"compression_table: {name} cannot be fitted with k in {list(skipped)} on these data; "
+                              f"those points are left out. {_reasons(skipped)}", stacklevel=stacklevel)
     return pd.DataFrame(rows, columns=["model", "k", "mse_train", "mse_test"])
+
+
+def _summary(name, messages):
+    """One warning for the ``{message: [k, ...]}`` of one kind a model gave across the values of k."""
+    ks = sorted({k for where in messages.values() for k in where})
+    first = next(iter(messages))
+    more = f" (the first of {len(messages)} such warnings)" if len(messages) > 1 else ""
+    return f"compression_table: {name} at k in {ks}: {first}{more}"
+
+
+def _reasons(messages):
+    """The distinct error messages of ``{k: message}``, each once, with the values of k that raised it."""
+    by_message = {}
+    for k, message in messages.items():
+        by_message.setdefault(message, []).append(k)
+    if len(by_message) == 1:
+        return f"The reason: {next(iter(by_message))}"
+    return "The reasons: " + " ".join(f"(k in {ks}) {message}" for message, ks in by_message.items())

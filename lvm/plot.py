@@ -6,6 +6,22 @@ style or calls ``plt.show()``.
 
 import numpy as np
 
+from . import _progress
+
+# Words for the columns of lvm.compare's table, for titles and axis labels.
+_METRIC_NAMES = {
+    "k": "Latent dimension k",
+    "compression": "Compression ratio (features per latent dimension)",
+    "fit_seconds": "Fit time (seconds)",
+    "mse_train": "Training reconstruction error (MSE)",
+    "mse_test": "Test reconstruction error (MSE)",
+    "loglik_test": "Test log-likelihood per sample",
+    "bic": "BIC (lower is better)",
+    "knn_accuracy": "kNN accuracy in the latent space",
+    "trustworthiness": "Trustworthiness of latent neighbourhoods",
+    "n_iter": "Iterations",
+}
+
 
 def _axes(ax, figsize=(5, 4)):
     if ax is not None:
@@ -54,6 +70,13 @@ def scree(model, ax=None, cumulative=True):
     return ax
 
 
+def _integer_ticks(axis):
+    """Ticks only at whole numbers: components, factors and iterations are counted."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _latent(Z_or_model, X):
     if hasattr(Z_or_model, "transform") and not hasattr(Z_or_model, "shape"):
         if X is None:
@@ -65,7 +88,7 @@ def _latent(Z_or_model, X):
     return np.asarray(Z_or_model), None
 
 
-def latent_scatter(Z, X=None, labels=None, ax=None, title=None, method="auto", random_state=0):
+def latent_scatter(Z, X=None, labels=None, ax=None, title=None, method="auto", random_state=0, verbose=True):
     """Scatter a latent space in two dimensions, coloured by label.
 
     Latent spaces of more than two dimensions are mapped to two by t-SNE
@@ -89,6 +112,9 @@ def latent_scatter(Z, X=None, labels=None, ax=None, title=None, method="auto", r
         How more than two latent dimensions are shown.
     random_state : int, default=0
         Seed of t-SNE.
+    verbose : bool or int, default=True
+        Show the time t-SNE has taken when it lasts over a second (``False``
+        or 0: nothing). As the models' ``verbose``.
 
     Returns
     -------
@@ -97,6 +123,7 @@ def latent_scatter(Z, X=None, labels=None, ax=None, title=None, method="auto", r
     """
     if method not in ("auto", "tsne", "first"):
         raise ValueError(f"method={method!r} is invalid; expected 'auto', 'tsne' or 'first'")
+    verbose = _progress.check_verbose(verbose)
     ax = _axes(ax, figsize=(6, 5))
     Z, model_name = _latent(Z, X)
     if Z.ndim != 2 or Z.shape[1] < 1:
@@ -109,7 +136,11 @@ def latent_scatter(Z, X=None, labels=None, ax=None, title=None, method="auto", r
         from sklearn.manifold import TSNE
 
         perplexity = min(30.0, (len(Z) - 1) / 3)
-        Z = TSNE(2, perplexity=perplexity, init="pca", random_state=random_state).fit_transform(Z)
+        # t-SNE reports no steps: the bar shows the time it has run.
+        with _progress.progress(total=1, desc=f"t-SNE of {len(Z)} points", verbose=verbose, heartbeat=True,
+                      bar_format="{desc}: {elapsed}") as bar:
+            Z = TSNE(2, perplexity=perplexity, init="pca", random_state=random_state).fit_transform(Z)
+            bar.update()
         axis_names = ("t-SNE 1", "t-SNE 2")
     if labels is None:
         ax.scatter(Z[:, 0], Z[:, 1], s=6, alpha=0.7)
@@ -167,7 +198,7 @@ def reconstruction_grid(originals, reconstructions, image_shape, ax=None, n_imag
     return ax
 
 
-def compression_curve(models, X=None, ks=None, *, X_test=None, ax=None):
+def compression_curve(models, X=None, ks=None, *, X_test=None, ax=None, verbose=True):
     """Plot reconstruction error against latent dimension, one curve per model.
 
     The compression curve: how much a ``k``-number code loses of the data
@@ -186,6 +217,9 @@ def compression_curve(models, X=None, ks=None, *, X_test=None, ax=None):
         Held-out data: the curve then shows the test error.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure when None.
+    verbose : bool or int, default=True
+        Show a progress bar over the fits when they last over a second
+        (``False`` or 0: none). As the models' ``verbose``.
 
     Returns
     -------
@@ -194,20 +228,22 @@ def compression_curve(models, X=None, ks=None, *, X_test=None, ax=None):
     """
     import pandas as pd
 
-    from .compare import compression_table
+    from .compare import _compression_rows
 
     if isinstance(models, pd.DataFrame):
         table = models
     else:
         if X is None or ks is None:
             raise ValueError("compression_curve needs X and ks to fit the models (or a compression_table)")
-        table = compression_table(models, X, ks, X_test=X_test)
+        table = _compression_rows(models, X, ks, X_test, verbose, stacklevel=3)
     column = "mse_test" if table["mse_test"].notna().any() else "mse_train"
     ax = _axes(ax)
     for name, rows in table.groupby("model", sort=False):
         ax.plot(rows["k"], rows[column], "o-", markersize=3, label=str(name))
     ax.set_xlabel("latent dimension k")
-    ax.set_ylabel("reconstruction MSE" + (" (test)" if column == "mse_test" else " (train)"))
+    ax.set_ylabel("mean squared error")
+    _integer_ticks(ax.xaxis)
+    ax.set_title(_METRIC_NAMES[column] + " against latent dimension")
     ax.legend(frameon=False)
     return ax
 
@@ -235,7 +271,8 @@ def parallel_analysis(result, ax=None):
     ax.plot(position, table["fa_observed"], "s-", color="tab:orange", label="factors, data")
     ax.plot(position, table["fa_random"], "--", color="tab:orange", label="factors, random")
     ax.axhline(0.0, color="grey", linewidth=0.5)
-    ax.set_xlabel("position")
+    ax.set_xlabel("component or factor number")
+    _integer_ticks(ax.xaxis)
     ax.set_ylabel("eigenvalue")
     ax.set_title(f"Parallel analysis: {result.n_factors} factor(s), {result.n_components} component(s)")
     ax.legend(frameon=False)
@@ -425,7 +462,18 @@ def mixture_ellipses(model, X, ax=None, features=(0, 1), covariance_type=None):
         ax.plot(*means[j, [a, b]], "x", color="black", markersize=8)
     ax.set_xlabel(names[a] if names else f"x{a}")
     ax.set_ylabel(names[b] if names else f"x{b}")
+    _ellipse_legend(ax)
     return ax
+
+
+def _ellipse_legend(ax):
+    """Say what the drawn shapes are: the ellipses hold a component's points within 1 and 2 sd of its mean."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color="grey", linewidth=1.5, label="1 sd ellipse"),
+               Line2D([], [], color="grey", linewidth=0.8, label="2 sd ellipse"),
+               Line2D([], [], color="black", marker="x", linestyle="", markersize=8, label="component mean")]
+    ax.legend(handles=handles, fontsize="x-small", loc="best")
 
 
 def em_steps(steps, X, iterations=(0, 1, 2, 5, 20), axes=None, covariance_type=None):
@@ -469,9 +517,12 @@ def em_steps(steps, X, iterations=(0, 1, 2, 5, 20), axes=None, covariance_type=N
     axes = np.asarray(axes, dtype=object).ravel()
     if len(axes) != len(shown):
         raise ValueError(f"{len(axes)} axes given for {len(shown)} iterations {shown}")
-    for ax, i in zip(axes, shown, strict=True):
+    for position, (ax, i) in enumerate(zip(axes, shown, strict=True)):
         mixture_ellipses(steps[i], X, ax=ax, covariance_type=covariance_type)
         ax.set_title(f"iteration {i}")
+        if position > 0:
+            # One key is enough for a row of panels that draw the same shapes.
+            ax.get_legend().remove()
     return axes
 
 
@@ -502,12 +553,16 @@ def em_convergence(models, ax=None):
         ax.plot(np.arange(len(history)), history, "o-", markersize=3, label=str(name))
     ax.set_xlabel("iteration")
     ax.set_ylabel("mean log-likelihood")
+    _integer_ticks(ax.xaxis)
     ax.legend(frameon=False)
     return ax
 
 
 def comparison(table, metric=None, ax=None):
-    """Bar chart of one column of :func:`lvm.compare`'s table, one bar per model.
+    """Bar chart of one column of :func:`lvm.compare`'s table, one horizontal bar per model.
+
+    Bars run sideways so that long model names stay readable; each bar has its
+    value written at its end ("n/a" where the model has none).
 
     Parameters
     ----------
@@ -528,11 +583,16 @@ def comparison(table, metric=None, ax=None):
     if metric not in table:
         raise ValueError(f"the table has no column {metric!r}; it has {list(table.columns)}")
     values = table[metric].astype(float)
-    ax = _axes(ax, figsize=(1.5 + 0.9 * len(values), 3.5))
-    bars = ax.bar([str(i) for i in values.index], values.fillna(0.0), color=[f"C{j % 10}" for j in range(len(values))])
+    ax = _axes(ax, figsize=(6, 1.2 + 0.45 * len(values)))
+    bars = ax.barh([str(i) for i in values.index], values.fillna(0.0),
+                   color=[f"C{j % 10}" for j in range(len(values))])
     for bar, value in zip(bars, values, strict=True):
-        ax.annotate("n/a" if np.isnan(value) else f"{value:.3g}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                    ha="center", va="bottom", fontsize="small")
-    ax.set_ylabel(metric)
-    ax.set_title(metric.replace("_", " "))
+        sign = -1 if value < 0 else 1
+        ax.annotate("n/a" if np.isnan(value) else f"{value:.3g}", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                    xytext=(3 * sign, 0), textcoords="offset points", ha="left" if sign > 0 else "right",
+                    va="center", fontsize="small")
+    # The first model on top, as in the table; room at the ends for the values.
+    ax.invert_yaxis()
+    ax.margins(x=0.15)
+    ax.set_title(_METRIC_NAMES.get(metric, metric.replace("_", " ")))
     return ax

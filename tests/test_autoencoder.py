@@ -273,8 +273,10 @@ def test_works_in_a_pipeline_and_keeps_input(digits):
     np.testing.assert_array_equal(X32, before32)
 
 
-def test_summary_and_progress_bar(digits, capsys):
+def test_summary_and_progress_bar(digits, capsys, monkeypatch):
     X, _ = digits
+    # A bar shows only once its call has run for a while; three epochs are quick.
+    monkeypatch.setattr("lvm._progress.DELAY_SECONDS", 0.0)
     ae = lvm.Autoencoder(2, hidden=(8,), epochs=3, early_stopping=True, verbose=1, random_state=0).fit(X)
     assert "epoch" in capsys.readouterr().err
     summary = ae.summary()

@@ -94,6 +94,8 @@ def test_fit_em_keeps_the_best_start():
     assert best.params["theta"] == pytest.approx(5.0, abs=1e-3)
 
 
-def test_verbose_shows_progress(capsys):
+def test_verbose_shows_progress(capsys, monkeypatch):
+    # A bar shows only once its call has run for a while; this toy run is quick.
+    monkeypatch.setattr("lvm._progress.DELAY_SECONDS", 0.0)
     run_em(_Halving(), _ONE_ROW, {"theta": 0.0}, tol=1e-6, max_iter=100, verbose=1, name="Toy")
     assert "Toy" in capsys.readouterr().err
