@@ -148,9 +148,10 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         How ``correlation_`` was obtained: ``"sample"`` (complete data),
         ``"matrix"`` (``fit_covariance``), ``"pairwise"`` (pairwise-complete
         correlations) or ``"em"`` (EM estimate from incomplete data).
-    eigenvalues_ : ndarray of shape (n_varying,)
-        Eigenvalues of ``correlation_`` (of the non-constant variables), in
-        decreasing order: ``psych::fa``'s ``e.values``, for scree plots.
+    eigenvalues_ : ndarray of shape (n_features_in_,)
+        Eigenvalues of the correlation matrix of the non-constant variables,
+        in decreasing order, then a zero per constant column:
+        ``psych::fa``'s ``e.values``, for scree plots.
     variance_ : pandas.DataFrame
         SS loadings, proportion and cumulative proportion of variance per factor.
     fit_statistics_ : dict
@@ -489,7 +490,10 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         self.correlation_ = np.eye(p)
         self.correlation_[inner] = est.correlation
         self.correlation_source_ = est.source
-        self.eigenvalues_ = linalg.eigvalsh(est.correlation)[::-1]
+        # A constant column has no variance to share: its eigenvalue is 0, so
+        # there is one eigenvalue per column as in every other fit.
+        self.eigenvalues_ = np.zeros(p)
+        self.eigenvalues_[: varying.sum()] = linalg.eigvalsh(est.correlation)[::-1]
         self.mean_ = est.mean
         self.scale_ = full(est.scale)
         self.components_ = (loadings * full(est.ml_scale)[:, None]).T.copy()
