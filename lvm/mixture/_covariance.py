@@ -16,6 +16,18 @@ all components, the parameter count, the full matrices, and sampling.
 
 Storage follows scikit-learn: ``full`` (k, p, p), ``tied`` (p, p), ``diag``
 (k, p), ``spherical`` (k,).
+
+Precision far from the frame. The fast forms expand a square,
+``|x - mu|^2 = |x|^2 - 2 x.mu + |mu|^2`` (in the metric of the precision), and
+the second moments are taken about the frame's origin; both lose as many
+digits as ``|x|^2 / |x - mu|^2`` (or ``|mu|^2 / sigma^2``) has. Tight
+components far from the data's centre (clusters 1e7 apart with spreads of
+1e-2, say) would lose them all. So the densities of the rows where the
+expansion cancels by more than :data:`CANCELLATION_LIMIT` are recomputed from
+the differences ``x - mu_k``, and the second moment of a component whose
+mean is that far from the origin is taken about its previous mean (a frame
+fixed during one E-step, so the statistics still add over chunks). On data
+where nothing cancels, the fast forms are all that runs.
 """
 
 import numpy as np
@@ -24,6 +36,27 @@ from scipy import linalg
 from .._linalg import floor_eigenvalues
 
 _LOG_2PI = np.log(2.0 * np.pi)
+
+# Ratio of the terms of an expanded square (or a second moment about the
+# origin) to their difference beyond which the difference is computed
+# directly: losing up to three of sixteen digits is harmless, more is not.
+CANCELLATION_LIMIT = 1e3
+
+
+def _refine(X, means, precisions_cholesky, squares, magnitude, exact):
+    """``squares`` with the rows whose expansion cancelled (``magnitude`` far above the
+    result) recomputed by ``exact`` from differences; (n, k)."""
+    bad = (magnitude > CANCELLATION_LIMIT * np.maximum(squares, X.shape[1])).any(axis=1)
+    if bad.any():
+        squares[bad] = exact(X[bad], means, precisions_cholesky)
+    return squares
+
+
+def far_components(means, precisions_cholesky, structure):
+    """Which components sit so far from the origin, in their own metric, that
+    second moments about the origin would cancel: (k,) bool."""
+    distances = structure.exact_squares(np.zeros((1, means.shape[1])), means, precisions_cholesky)[0]
+    return ~(distances <= CANCELLATION_LIMIT)
 
 
 def _cholesky_error(which):
@@ -68,18 +101,19 @@ class Full:
         return precisions_cholesky @ np.swapaxes(precisions_cholesky, -1, -2)
 
     @staticmethod
-    def second_moment(X, resp):
-        """``sum_n r_nk x_n x_n^T`` for every ``k``: (k, p, p).
+    def second_moment(X, resp, frames, far):
+        """``sum_n r_nk (x_n - f_k)(x_n - f_k)^T`` for every ``k``: (k, p, p).
 
-        Each is ``Z^T Z`` with ``Z = sqrt(r_k) X``, a symmetric rank update
-        (BLAS ``syrk``) at half the cost of a general product.
+        ``f_k`` is the frame of component ``k`` (``frames[k]`` where ``far[k]``,
+        else the origin). Each is ``Z^T Z`` with ``Z = sqrt(r_k) (X - f_k)``, a
+        symmetric rank update (BLAS ``syrk``) at half the cost of a general product.
         """
         p = X.shape[1]
         k = resp.shape[1]
         roots = np.sqrt(resp)
         out = np.empty((k, p, p))
         for j in range(k):
-            scaled = X * roots[:, j : j + 1]
+            scaled = (X - frames[j] if far[j] else X) * roots[:, j : j + 1]
             out[j] = scaled.T @ scaled
         return out
 
@@ -88,8 +122,9 @@ class Full:
         return second
 
     @staticmethod
-    def estimate(nk, means, second, reg_covar):
-        covariances = second / nk[:, None, None] - means[:, :, None] * means[:, None, :]
+    def estimate(nk, offsets, second, reg_covar):
+        """Covariances from second moments about the frames and the means' ``offsets`` from them."""
+        covariances = second / nk[:, None, None] - offsets[:, :, None] * offsets[:, None, :]
         covariances = 0.5 * (covariances + covariances.transpose(0, 2, 1))
         return np.array([floor_eigenvalues(c, reg_covar) for c in covariances])
 
@@ -112,15 +147,26 @@ class Full:
         return np.log(np.diagonal(precisions_cholesky, axis1=1, axis2=2)).sum(axis=1)
 
     @staticmethod
+    def exact_squares(X, means, precisions_cholesky):
+        """``|U_k^T (x_n - mu_k)|^2`` from the differences: (n, k)."""
+        out = np.empty((X.shape[0], means.shape[0]))
+        for j, (mean, factor) in enumerate(zip(means, precisions_cholesky, strict=True)):
+            projected = (X - mean) @ factor
+            out[:, j] = np.einsum("np,np->n", projected, projected)
+        return out
+
+    @staticmethod
     def log_prob(X, means, precisions_cholesky):
         """``log N(x_n | mu_k, Sigma_k)`` for all rows and components in one product: (n, k)."""
         n, p = X.shape
         k = means.shape[0]
         stacked = precisions_cholesky.transpose(1, 0, 2).reshape(p, k * p)
-        shifted = np.einsum("kp,kpq->kq", means, precisions_cholesky).reshape(k * p)
-        projected = X @ stacked
+        shifted = np.einsum("kp,kpq->kq", means, precisions_cholesky)
+        projected = (X @ stacked).reshape(n, k, p)
+        magnitude = np.einsum("nkp,nkp->nk", projected, projected) + np.einsum("kp,kp->k", shifted, shifted)
         projected -= shifted
-        squares = np.einsum("nkp,nkp->nk", projected.reshape(n, k, p), projected.reshape(n, k, p))
+        squares = np.einsum("nkp,nkp->nk", projected, projected)
+        squares = _refine(X, means, precisions_cholesky, squares, magnitude, Full.exact_squares)
         return -0.5 * (p * _LOG_2PI + squares) + Full.log_det(precisions_cholesky)
 
     @staticmethod
@@ -158,17 +204,24 @@ class Tied(Full):
         return linalg.cholesky(precisions, lower=True)
 
     @staticmethod
-    def second_moment(X, resp):
-        """``sum_n x_n x_n^T``: the same for every responsibility, (p, p)."""
-        return X.T @ X
+    def second_moment(X, resp, frames, far):
+        """``sum_k sum_n r_nk (x_n - f_k)(x_n - f_k)^T``: (p, p), or None when no
+        component is far, for then it is ``sum_n x_n x_n^T``, the same for every
+        responsibility, which the M-step adds once."""
+        if not far.any():
+            return None
+        near = resp[:, ~far].sum(axis=1)
+        out = (X * near[:, None]).T @ X
+        out += Full.second_moment(X, resp[:, far], frames[far], far[far]).sum(axis=0)
+        return out
 
     @staticmethod
     def from_full(second):
         return second.sum(axis=0)
 
     @staticmethod
-    def estimate(nk, means, second, reg_covar):
-        covariance = (second - (nk[:, None] * means).T @ means) / nk.sum()
+    def estimate(nk, offsets, second, reg_covar):
+        covariance = (second - (nk[:, None] * offsets).T @ offsets) / nk.sum()
         return floor_eigenvalues(0.5 * (covariance + covariance.T), reg_covar)
 
     @staticmethod
@@ -180,13 +233,19 @@ class Tied(Full):
         return np.log(np.diag(precision_cholesky)).sum()
 
     @staticmethod
+    def exact_squares(X, means, precision_cholesky):
+        factors = np.broadcast_to(precision_cholesky, (len(means),) + precision_cholesky.shape)
+        return Full.exact_squares(X, means, factors)
+
+    @staticmethod
     def log_prob(X, means, precision_cholesky):
         """One product ``X U`` and one ``(X U)(M U)^T``: the cost of a diagonal model."""
         p = X.shape[1]
         projected = X @ precision_cholesky
         centres = means @ precision_cholesky
-        squares = (np.einsum("np,np->n", projected, projected)[:, None] - 2.0 * projected @ centres.T
-                   + np.einsum("kp,kp->k", centres, centres))
+        magnitude = np.einsum("np,np->n", projected, projected)[:, None] + np.einsum("kp,kp->k", centres, centres)
+        squares = magnitude - 2.0 * projected @ centres.T
+        squares = _refine(X, means, precision_cholesky, squares, magnitude, Tied.exact_squares)
         return -0.5 * (p * _LOG_2PI + squares) + Tied.log_det(precision_cholesky)
 
     @staticmethod
@@ -224,17 +283,20 @@ class Diag:
         return precisions_cholesky**2
 
     @staticmethod
-    def second_moment(X, resp):
-        """``sum_n r_nk x_n^2`` elementwise: (k, p)."""
-        return resp.T @ (X * X)
+    def second_moment(X, resp, frames, far):
+        """``sum_n r_nk (x_n - f_k)^2`` elementwise: (k, p); one product for the components at the origin."""
+        out = resp.T @ (X * X)
+        for j in np.flatnonzero(far):
+            out[j] = resp[:, j] @ (X - frames[j]) ** 2
+        return out
 
     @staticmethod
     def from_full(second):
         return np.diagonal(second, axis1=1, axis2=2).copy()
 
     @staticmethod
-    def estimate(nk, means, second, reg_covar):
-        return np.maximum(second / nk[:, None] - means**2, reg_covar)
+    def estimate(nk, offsets, second, reg_covar):
+        return np.maximum(second / nk[:, None] - offsets**2, reg_covar)
 
     @staticmethod
     def precision_cholesky(variances):
@@ -247,12 +309,19 @@ class Diag:
         return np.log(precisions_cholesky).sum(axis=1)
 
     @staticmethod
+    def exact_squares(X, means, precisions_cholesky):
+        """``sum_j (x_nj - mu_kj)^2 / s_kj`` from the differences: (n, k)."""
+        scaled = (X[:, None, :] - means[None]) * precisions_cholesky[None]
+        return np.einsum("nkp,nkp->nk", scaled, scaled)
+
+    @staticmethod
     def log_prob(X, means, precisions_cholesky):
         """``sum_j (x_j - mu_kj)^2 / s_kj`` expanded into two products with ``X`` and ``X^2``."""
         p = X.shape[1]
         precisions = precisions_cholesky**2
-        squares = ((X * X) @ precisions.T - 2.0 * X @ (means * precisions).T
-                   + np.sum(means**2 * precisions, axis=1))
+        magnitude = (X * X) @ precisions.T + np.sum(means**2 * precisions, axis=1)
+        squares = magnitude - 2.0 * X @ (means * precisions).T
+        squares = _refine(X, means, precisions_cholesky, squares, magnitude, Diag.exact_squares)
         return -0.5 * (p * _LOG_2PI + squares) + Diag.log_det(precisions_cholesky)
 
     @staticmethod
@@ -281,8 +350,8 @@ class Spherical(Diag):
         return np.ones(k)
 
     @staticmethod
-    def estimate(nk, means, second, reg_covar):
-        return np.maximum(np.mean(second / nk[:, None] - means**2, axis=1), reg_covar)
+    def estimate(nk, offsets, second, reg_covar):
+        return np.maximum(np.mean(second / nk[:, None] - offsets**2, axis=1), reg_covar)
 
     @staticmethod
     def precision_cholesky(variances):
@@ -295,11 +364,16 @@ class Spherical(Diag):
         return p * np.log(precisions_cholesky)
 
     @staticmethod
+    def exact_squares(X, means, precisions_cholesky):
+        return Diag.exact_squares(X, means, np.broadcast_to(precisions_cholesky[:, None], means.shape))
+
+    @staticmethod
     def log_prob(X, means, precisions_cholesky):
         p = X.shape[1]
         precisions = precisions_cholesky**2
-        squares = (np.einsum("np,np->n", X, X)[:, None] - 2.0 * X @ means.T
-                   + np.einsum("kp,kp->k", means, means)) * precisions
+        magnitude = (np.einsum("np,np->n", X, X)[:, None] + np.einsum("kp,kp->k", means, means)) * precisions
+        squares = magnitude - 2.0 * (X @ means.T) * precisions
+        squares = _refine(X, means, precisions_cholesky, squares, magnitude, Spherical.exact_squares)
         return -0.5 * (p * _LOG_2PI + squares) + Spherical.log_det(precisions_cholesky, p)
 
     @staticmethod

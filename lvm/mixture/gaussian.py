@@ -592,12 +592,11 @@ def _nearest_stats(chunk, centres, center, structure=None):
     k = len(centres)
     resp = np.zeros((len(data), k))
     resp[np.arange(len(data)), _nearest(data, centres)] = 1.0
-    stats = _em_steps.resp_stats(data, resp, structure)
-    incomplete = ~observed.all(axis=1)
-    if structure is not None and structure.constant_second and incomplete.any():
-        # The complete rows' scatter is the M-step's constant; these rows add theirs.
-        stats.second = data[incomplete].T @ data[incomplete]
-    return stats
+    if structure is None:
+        return _em_steps.resp_stats(data, resp, None)
+    # Each row's second moment is taken about its own centre: about the data's
+    # centre it would cancel for tight clusters far from it.
+    return _em_steps.resp_stats(data, resp, structure, origins=centres, far=np.ones(k, dtype=bool))
 
 
 def _lloyd(source, centres, center, rows):
