@@ -1,13 +1,20 @@
 """Gaussian mixtures at the numerical edges: far from the origin, tiny or badly scaled data, collapse, bad starts."""
 
 import copy
+import re
+import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from scipy.special import logsumexp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture as SklearnGM
 
 import lvm
+from lvm.exceptions import DegenerateComponentWarning, LikelihoodDecreaseWarning
 from lvm.mixture._covariance import COVARIANCE_TYPES
 
 TYPES = ["full", "tied", "diag", "spherical"]
@@ -82,3 +89,82 @@ def test_translated_data_score_and_fit_as_the_original(covariance_type, seed):
     np.testing.assert_allclose(refit.lower_bound_, model.lower_bound_, rtol=1e-6)
     np.testing.assert_allclose(refit.means_ - 1e7, model.means_, rtol=1e-6, atol=1e-7)
     np.testing.assert_array_equal(refit.predict(X + 1e7), model.predict(X))
+
+
+# Messages of lvm's refusals of data EM cannot fit in double precision: each says what to change.
+_REFUSALS = r"reg_covar|[Rr]escale|scale the|no observed value|n_components|constant"
+
+
+@settings(max_examples=120)
+@given(seed=st.integers(0, 2**31 - 1), k=st.integers(1, 3), p=st.integers(1, 3), extra=st.integers(1, 40),
+       covariance_type=st.sampled_from(TYPES), init=st.sampled_from(["kmeans++", "kmeans", "random"]),
+       reg_covar=st.sampled_from([0.0, 1e-6, 1e-3]), magnitude=st.floats(-150, 150),
+       column_scales=st.floats(0, 20), duplicates=st.booleans(), offset=st.floats(0, 10),
+       missing=st.booleans())
+def test_em_never_lowers_the_likelihood_at_the_edges(seed, k, p, extra, covariance_type, init, reg_covar,
+                                                      magnitude, column_scales, duplicates, offset, missing):
+    # Tiny samples (n = k + 1 upwards), near-duplicate rows, magnitudes 1e-150 .. 1e150,
+    # column scales spread over up to 1e-20 .. 1e20, data far from the origin, missing entries.
+    rng = np.random.default_rng(seed)
+    n = k + extra
+    X = rng.normal(size=(n, p))
+    if duplicates:
+        X = X[rng.integers(0, n, size=n)] + rng.normal(size=(n, p)) * 10.0 ** rng.uniform(-15, -6)
+    X *= 10.0 ** (magnitude + rng.uniform(-column_scales, column_scales, size=p))
+    X += rng.normal(size=p) * 10.0**offset * np.abs(X).max()
+    if missing:
+        holes = rng.random(X.shape) < 0.2
+        holes[:, rng.integers(p)] = False
+        X = np.where(holes, np.nan, X)
+    model = lvm.GaussianMixture(k, covariance_type=covariance_type, init=init, reg_covar=reg_covar, tol=0.0,
+                                max_iter=30, missing="em" if missing else "error", random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", (ConvergenceWarning, DegenerateComponentWarning))
+        warnings.simplefilter("error", LikelihoodDecreaseWarning)
+        try:
+            model.fit(X)
+        except ValueError as error:
+            assert re.search(_REFUSALS, str(error)), str(error)
+            return
+    history = model.history_
+    assert np.all(np.isfinite(history))
+    assert np.all(np.diff(history) >= -1e-10 * np.maximum(1.0, np.abs(history[1:])))
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "spherical"])
+def test_component_collapsed_to_round_off_is_refused(covariance_type):
+    # Ten copies of one point beside 40 others: scikit-learn's EM from the same kind of
+    # start ends with a component of variance 1e-16 on the copies (4.3 nats per sample
+    # for spherical, a likelihood bounded by rounding alone).
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(size=(40, 2)), np.tile([[2.5, -1.3]], (10, 1))])
+    if covariance_type == "spherical":
+        reference = SklearnGM(2, covariance_type="spherical", reg_covar=0.0, random_state=0).fit(X)
+        assert reference.covariances_.min() < 1e-15
+    with pytest.raises(ValueError, match=r"component \d has collapsed .* reg_covar >= "):
+        lvm.GaussianMixture(2, covariance_type=covariance_type, reg_covar=0.0, random_state=0).fit(X)
+    # With a floor the component keeps a variance the data resolve, and the fit stands.
+    model = lvm.GaussianMixture(2, covariance_type=covariance_type, reg_covar=1e-6, random_state=0).fit(X)
+    assert np.all(np.isfinite(model.score_samples(X)))
+    assert np.min(model.covariances_[np.nonzero(model.covariances_)]) >= 1e-6 - 1e-18
+
+
+@pytest.mark.parametrize("name", ["weights_init", "means_init", "precisions_init"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_starting_values_are_refused_by_name(name, bad):
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    start = {"weights_init": np.array([0.5, 0.5]), "means_init": np.array([[0.0, 0.0], [1.0, 1.0]]),
+             "precisions_init": np.array([[1.0, 1.0], [1.0, 1.0]])}
+    start[name] = start[name].copy()
+    start[name].flat[0] = bad
+    with pytest.raises(ValueError, match=f"{name} must hold finite numbers"):
+        lvm.GaussianMixture(2, covariance_type="diag", **start).fit(X)
+
+
+@pytest.mark.parametrize("n_samples, error", [(0, ValueError), (-1, ValueError), (2.5, TypeError), (True, TypeError)])
+def test_sample_refuses_fewer_than_one_draw(n_samples, error):
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    model = lvm.GaussianMixture(2, random_state=0).fit(X)
+    with pytest.raises(error, match="n_samples must be"):
+        model.sample(n_samples)
+    assert model.sample(1, random_state=0)[0].shape == (1, 2)

@@ -14,7 +14,7 @@ import numpy as np
 from scipy import linalg
 
 from .._stats import Stats
-from ._covariance import _LOG_2PI, far_components
+from ._covariance import _LOG_2PI, check_not_degenerate, far_components
 
 # Rows per chunk: about this many bytes of (rows x components x features) work arrays.
 _CHUNK_BYTES = 8 * 2**20
@@ -171,6 +171,13 @@ def m_step(stats, previous, structure, reg_covar, constant_second=None):
     -------
     params : dict
         ``weights``, ``means``, ``covariances``, ``precisions_cholesky``.
+
+    Raises
+    ------
+    ValueError
+        If a covariance is singular, or its variance in some direction is
+        round-off at the scale of the data (a component collapsed onto
+        identical points with ``reg_covar`` too small to hold it).
     """
     # scikit-learn adds the same 10 eps, which keeps the two fits comparable step by step.
     nk = stats.nk + 10 * np.finfo(np.float64).eps
@@ -183,10 +190,12 @@ def m_step(stats, previous, structure, reg_covar, constant_second=None):
     # The constant is the scatter about the origin; statistics in other frames hold all of theirs.
     if constant_second is not None and stats.origins is None:
         second = constant_second if second is None else constant_second + second
-    covariances = structure.estimate(nk, offsets, second, reg_covar)
+    covariances = structure.estimate(nk, offsets, second, reg_covar, skip=empty)
     if empty.any():
         covariances = structure.keep_previous(covariances, previous["covariances"], empty)
     precisions_cholesky = structure.precision_cholesky(covariances)
+    check_not_degenerate(structure, nk, second, means, previous.get("center"), precisions_cholesky, reg_covar,
+                         empty)
     weights = nk / nk.sum()
     return {"weights": weights, "means": means, "covariances": covariances,
             "precisions_cholesky": precisions_cholesky}
