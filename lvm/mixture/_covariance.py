@@ -41,10 +41,19 @@ _LOG_2PI = np.log(2.0 * np.pi)
 CANCELLATION_LIMIT = 1e3
 
 
-def _refine(X, means, precisions_cholesky, squares, magnitude, exact):
-    """``squares`` with the rows whose expansion cancelled (``magnitude`` far above the
-    result) recomputed by ``exact`` from differences; (n, k)."""
-    bad = (magnitude > CANCELLATION_LIMIT * np.maximum(squares, X.shape[1])).any(axis=1)
+def _refine(X, means, precisions_cholesky, squares, magnitude, bound, exact):
+    """``squares`` with the rows whose expansion cancelled recomputed by ``exact`` from differences; (n, k).
+
+    ``magnitude`` (n, k), or a function that computes it, holds the size of
+    the terms that were added; ``bound`` is an upper bound of it, so that on
+    ordinary data (nothing near the limit) one comparison is all it costs.
+    """
+    p = X.shape[1]
+    if bound <= CANCELLATION_LIMIT * p:
+        return squares
+    if callable(magnitude):
+        magnitude = magnitude()
+    bad = (magnitude > CANCELLATION_LIMIT * np.maximum(squares, p)).any(axis=1)
     if bad.any():
         squares[bad] = exact(X[bad], means, precisions_cholesky)
     return squares
@@ -263,11 +272,17 @@ class Full:
         k = means.shape[0]
         stacked = precisions_cholesky.transpose(1, 0, 2).reshape(p, k * p)
         shifted = np.einsum("kp,kpq->kq", means, precisions_cholesky)
-        projected = (X @ stacked).reshape(n, k, p)
-        magnitude = np.einsum("nkp,nkp->nk", projected, projected) + np.einsum("kp,kp->k", shifted, shifted)
-        projected -= shifted
-        squares = np.einsum("nkp,nkp->nk", projected, projected)
-        squares = _refine(X, means, precisions_cholesky, squares, magnitude, Full.exact_squares)
+        projected = X @ stacked
+        centres = np.einsum("kp,kp->k", shifted, shifted)
+        # |x U_k|^2 <= |x|^2 |U_k|_F^2: a bound from one pass over the rows.
+        bound = np.einsum("np,np->n", X, X).max(initial=0.0) * np.max(np.sum(precisions_cholesky**2, axis=(1, 2)))
+        bound += centres.max()
+        magnitude = None
+        if bound > CANCELLATION_LIMIT * p:
+            magnitude = np.einsum("nkp,nkp->nk", projected.reshape(n, k, p), projected.reshape(n, k, p)) + centres
+        projected -= shifted.reshape(k * p)
+        squares = np.einsum("nkp,nkp->nk", projected.reshape(n, k, p), projected.reshape(n, k, p))
+        squares = _refine(X, means, precisions_cholesky, squares, magnitude, bound, Full.exact_squares)
         return -0.5 * (p * _LOG_2PI + squares) + Full.log_det(precisions_cholesky)
 
     @staticmethod
@@ -355,9 +370,14 @@ class Tied(Full):
         p = X.shape[1]
         projected = X @ precision_cholesky
         centres = means @ precision_cholesky
-        magnitude = np.einsum("np,np->n", projected, projected)[:, None] + np.einsum("kp,kp->k", centres, centres)
-        squares = magnitude - 2.0 * projected @ centres.T
-        squares = _refine(X, means, precision_cholesky, squares, magnitude, Tied.exact_squares)
+        rows = np.einsum("np,np->n", projected, projected)
+        sizes = np.einsum("kp,kp->k", centres, centres)
+        squares = projected @ centres.T
+        squares *= -2.0
+        squares += rows[:, None]
+        squares += sizes
+        squares = _refine(X, means, precision_cholesky, squares, lambda: rows[:, None] + sizes,
+                          rows.max(initial=0.0) + sizes.max(), Tied.exact_squares)
         return -0.5 * (p * _LOG_2PI + squares) + Tied.log_det(precision_cholesky)
 
     @staticmethod
@@ -440,8 +460,11 @@ class Diag:
         p = X.shape[1]
         precisions = precisions_cholesky**2
         magnitude = (X * X) @ precisions.T + np.sum(means**2 * precisions, axis=1)
-        squares = magnitude - 2.0 * X @ (means * precisions).T
-        squares = _refine(X, means, precisions_cholesky, squares, magnitude, Diag.exact_squares)
+        squares = X @ (means * precisions).T
+        squares *= -2.0
+        squares += magnitude
+        squares = _refine(X, means, precisions_cholesky, squares, magnitude, magnitude.max(initial=0.0),
+                          Diag.exact_squares)
         return -0.5 * (p * _LOG_2PI + squares) + Diag.log_det(precisions_cholesky)
 
     @staticmethod
@@ -495,9 +518,15 @@ class Spherical(Diag):
     def log_prob(X, means, precisions_cholesky):
         p = X.shape[1]
         precisions = precisions_cholesky**2
-        magnitude = (np.einsum("np,np->n", X, X)[:, None] + np.einsum("kp,kp->k", means, means)) * precisions
-        squares = magnitude - 2.0 * (X @ means.T) * precisions
-        squares = _refine(X, means, precisions_cholesky, squares, magnitude, Spherical.exact_squares)
+        rows = np.einsum("np,np->n", X, X)
+        sizes = np.einsum("kp,kp->k", means, means)
+        squares = X @ means.T
+        squares *= -2.0
+        squares += rows[:, None]
+        squares += sizes
+        squares *= precisions
+        squares = _refine(X, means, precisions_cholesky, squares, lambda: (rows[:, None] + sizes) * precisions,
+                          (rows.max(initial=0.0) + sizes.max()) * precisions.max(), Spherical.exact_squares)
         return -0.5 * (p * _LOG_2PI + squares) + Spherical.log_det(precisions_cholesky, p)
 
     @staticmethod
