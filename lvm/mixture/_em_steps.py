@@ -14,7 +14,8 @@ import numpy as np
 from scipy import linalg
 
 from .._stats import Stats
-from ._covariance import _LOG_2PI, check_not_degenerate, far_components
+from ._covariance import _LOG_2PI
+from ._roundoff import check_not_degenerate, far_components
 
 # Rows per chunk: about this many bytes of (rows x components x features) work arrays.
 _CHUNK_BYTES = 8 * 2**20
@@ -97,7 +98,7 @@ class MixtureStats(Stats):
 def frames(params, structure):
     """The frames of the statistics of ``params``: ((k, p) origins, (k,) bool far).
 
-    A component whose mean lies farther than :data:`~lvm.mixture._covariance.CANCELLATION_LIMIT`
+    A component whose mean lies farther than :data:`~lvm.mixture._roundoff.CANCELLATION_LIMIT`
     (squared, in its own metric) from the origin gets its mean as origin, so
     that its second moment does not cancel; the others keep the origin, where
     the statistics of all components come from one product.
