@@ -16,15 +16,26 @@ all components, the parameter count, the full matrices, and sampling.
 
 Storage follows scikit-learn: ``full`` (k, p, p), ``tied`` (p, p), ``diag``
 (k, p), ``spherical`` (k,).
+
+Precision far from the frame. The fast forms expand a square,
+``|x - mu|^2 = |x|^2 - 2 x.mu + |mu|^2`` (in the metric of the precision), and
+the second moments are taken about the frame's origin; both lose as many
+digits as ``|x|^2 / |x - mu|^2`` (or ``|mu|^2 / sigma^2``) has. Tight
+components far from the data's centre (clusters 1e7 apart with spreads of
+1e-2, say) would lose them all. So the densities of the rows where the
+expansion cancels by more than :data:`CANCELLATION_LIMIT` are recomputed from
+the differences ``x - mu_k``, and the second moment of a component whose
+mean is that far from the origin is taken about its previous mean (a frame
+fixed during one E-step, so the statistics still add over chunks). On data
+where nothing cancels, the fast forms are all that runs.
 """
 
 import numpy as np
 from scipy import linalg
 
-from .._linalg import floor_eigenvalues
+from ._roundoff import CANCELLATION_LIMIT, floor_eigenvalues, refine_squares
 
 _LOG_2PI = np.log(2.0 * np.pi)
-
 
 def _cholesky_error(which):
     return ValueError(
@@ -68,18 +79,19 @@ class Full:
         return precisions_cholesky @ np.swapaxes(precisions_cholesky, -1, -2)
 
     @staticmethod
-    def second_moment(X, resp):
-        """``sum_n r_nk x_n x_n^T`` for every ``k``: (k, p, p).
+    def second_moment(X, resp, frames, far):
+        """``sum_n r_nk (x_n - f_k)(x_n - f_k)^T`` for every ``k``: (k, p, p).
 
-        Each is ``Z^T Z`` with ``Z = sqrt(r_k) X``, a symmetric rank update
-        (BLAS ``syrk``) at half the cost of a general product.
+        ``f_k`` is the frame of component ``k`` (``frames[k]`` where ``far[k]``,
+        else the origin). Each is ``Z^T Z`` with ``Z = sqrt(r_k) (X - f_k)``, a
+        symmetric rank update (BLAS ``syrk``) at half the cost of a general product.
         """
         p = X.shape[1]
         k = resp.shape[1]
         roots = np.sqrt(resp)
         out = np.empty((k, p, p))
         for j in range(k):
-            scaled = X * roots[:, j : j + 1]
+            scaled = (X - frames[j] if far[j] else X) * roots[:, j : j + 1]
             out[j] = scaled.T @ scaled
         return out
 
@@ -88,10 +100,28 @@ class Full:
         return second
 
     @staticmethod
-    def estimate(nk, means, second, reg_covar):
-        covariances = second / nk[:, None, None] - means[:, :, None] * means[:, None, :]
+    def moment_diagonal(nk, second):
+        """Diagonals of the second moments per unit weight: (k, p)."""
+        return np.diagonal(second, axis1=1, axis2=2) / nk[:, None]
+
+    @staticmethod
+    def precision_diagonal(precisions_cholesky, p):
+        """Diagonals of the precisions ``U U^T``: (k, p)."""
+        return np.sum(precisions_cholesky**2, axis=2)
+
+    @staticmethod
+    def estimate(nk, offsets, second, reg_covar, skip=None):
+        """Covariances from second moments about the frames and the means' ``offsets`` from them.
+
+        Components in ``skip`` (emptied ones, whose previous covariance is
+        kept) are not floored.
+        """
+        covariances = second / nk[:, None, None] - offsets[:, :, None] * offsets[:, None, :]
         covariances = 0.5 * (covariances + covariances.transpose(0, 2, 1))
-        return np.array([floor_eigenvalues(c, reg_covar) for c in covariances])
+        for j in range(len(covariances)):
+            if skip is None or not skip[j]:
+                covariances[j] = floor_eigenvalues(covariances[j], reg_covar, f"component {j}")
+        return covariances
 
     @staticmethod
     def precision_cholesky(covariances):
@@ -112,15 +142,32 @@ class Full:
         return np.log(np.diagonal(precisions_cholesky, axis1=1, axis2=2)).sum(axis=1)
 
     @staticmethod
+    def exact_squares(X, means, precisions_cholesky):
+        """``|U_k^T (x_n - mu_k)|^2`` from the differences: (n, k)."""
+        out = np.empty((X.shape[0], means.shape[0]))
+        for j, (mean, factor) in enumerate(zip(means, precisions_cholesky, strict=True)):
+            projected = (X - mean) @ factor
+            out[:, j] = np.einsum("np,np->n", projected, projected)
+        return out
+
+    @staticmethod
     def log_prob(X, means, precisions_cholesky):
         """``log N(x_n | mu_k, Sigma_k)`` for all rows and components in one product: (n, k)."""
         n, p = X.shape
         k = means.shape[0]
         stacked = precisions_cholesky.transpose(1, 0, 2).reshape(p, k * p)
-        shifted = np.einsum("kp,kpq->kq", means, precisions_cholesky).reshape(k * p)
+        shifted = np.einsum("kp,kpq->kq", means, precisions_cholesky)
         projected = X @ stacked
-        projected -= shifted
+        centres = np.einsum("kp,kp->k", shifted, shifted)
+        # |x U_k|^2 <= |x|^2 |U_k|_F^2: a bound from one pass over the rows.
+        bound = np.einsum("np,np->n", X, X).max(initial=0.0) * np.max(np.sum(precisions_cholesky**2, axis=(1, 2)))
+        bound += centres.max()
+        magnitude = None
+        if bound > CANCELLATION_LIMIT * p:
+            magnitude = np.einsum("nkp,nkp->nk", projected.reshape(n, k, p), projected.reshape(n, k, p)) + centres
+        projected -= shifted.reshape(k * p)
         squares = np.einsum("nkp,nkp->nk", projected.reshape(n, k, p), projected.reshape(n, k, p))
+        squares = refine_squares(X, means, precisions_cholesky, squares, magnitude, bound, Full.exact_squares)
         return -0.5 * (p * _LOG_2PI + squares) + Full.log_det(precisions_cholesky)
 
     @staticmethod
@@ -158,26 +205,49 @@ class Tied(Full):
         return linalg.cholesky(precisions, lower=True)
 
     @staticmethod
-    def second_moment(X, resp):
-        """``sum_n x_n x_n^T``: the same for every responsibility, (p, p)."""
-        return X.T @ X
+    def second_moment(X, resp, frames, far):
+        """``sum_k sum_n r_nk (x_n - f_k)(x_n - f_k)^T``: (p, p), or None when no
+        component is far, for then it is ``sum_n x_n x_n^T``, the same for every
+        responsibility, which the M-step adds once."""
+        if not far.any():
+            return None
+        near = resp[:, ~far].sum(axis=1)
+        out = (X * near[:, None]).T @ X
+        out += Full.second_moment(X, resp[:, far], frames[far], far[far]).sum(axis=0)
+        return out
 
     @staticmethod
     def from_full(second):
         return second.sum(axis=0)
 
     @staticmethod
-    def estimate(nk, means, second, reg_covar):
-        covariance = (second - (nk[:, None] * means).T @ means) / nk.sum()
-        return floor_eigenvalues(0.5 * (covariance + covariance.T), reg_covar)
+    def moment_diagonal(nk, second):
+        return np.diag(second)[None] / nk.sum()
+
+    @staticmethod
+    def precision_diagonal(precision_cholesky, p):
+        return np.sum(precision_cholesky**2, axis=1)[None]
+
+    @staticmethod
+    def estimate(nk, offsets, second, reg_covar, skip=None):
+        covariance = (second - (nk[:, None] * offsets).T @ offsets) / nk.sum()
+        return floor_eigenvalues(0.5 * (covariance + covariance.T), reg_covar, "the shared covariance")
 
     @staticmethod
     def precision_cholesky(covariance):
-        return Full.precision_cholesky(covariance[None])[0]
+        try:
+            return Full.precision_cholesky(covariance[None])[0]
+        except ValueError:
+            raise _cholesky_error("the shared covariance") from None
 
     @staticmethod
     def log_det(precision_cholesky):
         return np.log(np.diag(precision_cholesky)).sum()
+
+    @staticmethod
+    def exact_squares(X, means, precision_cholesky):
+        factors = np.broadcast_to(precision_cholesky, (len(means),) + precision_cholesky.shape)
+        return Full.exact_squares(X, means, factors)
 
     @staticmethod
     def log_prob(X, means, precision_cholesky):
@@ -185,8 +255,14 @@ class Tied(Full):
         p = X.shape[1]
         projected = X @ precision_cholesky
         centres = means @ precision_cholesky
-        squares = (np.einsum("np,np->n", projected, projected)[:, None] - 2.0 * projected @ centres.T
-                   + np.einsum("kp,kp->k", centres, centres))
+        rows = np.einsum("np,np->n", projected, projected)
+        sizes = np.einsum("kp,kp->k", centres, centres)
+        squares = projected @ centres.T
+        squares *= -2.0
+        squares += rows[:, None]
+        squares += sizes
+        squares = refine_squares(X, means, precision_cholesky, squares, lambda: rows[:, None] + sizes,
+                          rows.max(initial=0.0) + sizes.max(), Tied.exact_squares)
         return -0.5 * (p * _LOG_2PI + squares) + Tied.log_det(precision_cholesky)
 
     @staticmethod
@@ -224,17 +300,28 @@ class Diag:
         return precisions_cholesky**2
 
     @staticmethod
-    def second_moment(X, resp):
-        """``sum_n r_nk x_n^2`` elementwise: (k, p)."""
-        return resp.T @ (X * X)
+    def second_moment(X, resp, frames, far):
+        """``sum_n r_nk (x_n - f_k)^2`` elementwise: (k, p); one product for the components at the origin."""
+        out = resp.T @ (X * X)
+        for j in np.flatnonzero(far):
+            out[j] = resp[:, j] @ (X - frames[j]) ** 2
+        return out
 
     @staticmethod
     def from_full(second):
         return np.diagonal(second, axis1=1, axis2=2).copy()
 
     @staticmethod
-    def estimate(nk, means, second, reg_covar):
-        return np.maximum(second / nk[:, None] - means**2, reg_covar)
+    def moment_diagonal(nk, second):
+        return second / nk[:, None]
+
+    @staticmethod
+    def precision_diagonal(precisions_cholesky, p):
+        return precisions_cholesky**2
+
+    @staticmethod
+    def estimate(nk, offsets, second, reg_covar, skip=None):
+        return np.maximum(second / nk[:, None] - offsets**2, reg_covar)
 
     @staticmethod
     def precision_cholesky(variances):
@@ -247,12 +334,22 @@ class Diag:
         return np.log(precisions_cholesky).sum(axis=1)
 
     @staticmethod
+    def exact_squares(X, means, precisions_cholesky):
+        """``sum_j (x_nj - mu_kj)^2 / s_kj`` from the differences: (n, k)."""
+        scaled = (X[:, None, :] - means[None]) * precisions_cholesky[None]
+        return np.einsum("nkp,nkp->nk", scaled, scaled)
+
+    @staticmethod
     def log_prob(X, means, precisions_cholesky):
         """``sum_j (x_j - mu_kj)^2 / s_kj`` expanded into two products with ``X`` and ``X^2``."""
         p = X.shape[1]
         precisions = precisions_cholesky**2
-        squares = ((X * X) @ precisions.T - 2.0 * X @ (means * precisions).T
-                   + np.sum(means**2 * precisions, axis=1))
+        magnitude = (X * X) @ precisions.T + np.sum(means**2 * precisions, axis=1)
+        squares = X @ (means * precisions).T
+        squares *= -2.0
+        squares += magnitude
+        squares = refine_squares(X, means, precisions_cholesky, squares, magnitude, magnitude.max(initial=0.0),
+                          Diag.exact_squares)
         return -0.5 * (p * _LOG_2PI + squares) + Diag.log_det(precisions_cholesky)
 
     @staticmethod
@@ -281,8 +378,12 @@ class Spherical(Diag):
         return np.ones(k)
 
     @staticmethod
-    def estimate(nk, means, second, reg_covar):
-        return np.maximum(np.mean(second / nk[:, None] - means**2, axis=1), reg_covar)
+    def estimate(nk, offsets, second, reg_covar, skip=None):
+        return np.maximum(np.mean(second / nk[:, None] - offsets**2, axis=1), reg_covar)
+
+    @staticmethod
+    def precision_diagonal(precisions_cholesky, p):
+        return np.repeat((precisions_cholesky**2)[:, None], p, axis=1)
 
     @staticmethod
     def precision_cholesky(variances):
@@ -295,11 +396,22 @@ class Spherical(Diag):
         return p * np.log(precisions_cholesky)
 
     @staticmethod
+    def exact_squares(X, means, precisions_cholesky):
+        return Diag.exact_squares(X, means, np.broadcast_to(precisions_cholesky[:, None], means.shape))
+
+    @staticmethod
     def log_prob(X, means, precisions_cholesky):
         p = X.shape[1]
         precisions = precisions_cholesky**2
-        squares = (np.einsum("np,np->n", X, X)[:, None] - 2.0 * X @ means.T
-                   + np.einsum("kp,kp->k", means, means)) * precisions
+        rows = np.einsum("np,np->n", X, X)
+        sizes = np.einsum("kp,kp->k", means, means)
+        squares = X @ means.T
+        squares *= -2.0
+        squares += rows[:, None]
+        squares += sizes
+        squares *= precisions
+        squares = refine_squares(X, means, precisions_cholesky, squares, lambda: (rows[:, None] + sizes) * precisions,
+                          (rows.max(initial=0.0) + sizes.max()) * precisions.max(), Spherical.exact_squares)
         return -0.5 * (p * _LOG_2PI + squares) + Spherical.log_det(precisions_cholesky, p)
 
     @staticmethod

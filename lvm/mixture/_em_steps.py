@@ -8,13 +8,14 @@ chunk's products stay in cache.
 """
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import linalg
 
 from .._stats import Stats
 from ._covariance import _LOG_2PI
+from ._roundoff import check_not_degenerate, far_components
 
 # Rows per chunk: about this many bytes of (rows x components x features) work arrays.
 _CHUNK_BYTES = 8 * 2**20
@@ -67,11 +68,14 @@ def log_resp(X, weights, means, precisions_cholesky, structure):
 class MixtureStats(Stats):
     """Expected sufficient statistics of a Gaussian mixture, summed over rows.
 
-    ``nk = sum_n r_nk`` (k,), ``sums = sum_n r_nk x_n`` (k, p) and the second
-    moment the covariance structure needs (None where it is a constant the
-    M-step adds: the tied structure's scatter of the complete rows), with the
-    row count and the summed log-likelihood of the parameters they were
-    computed under.
+    ``nk = sum_n r_nk`` (k,), ``sums = sum_n r_nk (x_n - f_k)`` (k, p) and the
+    second moment about ``f_k`` the covariance structure needs (None where it
+    is a constant the M-step adds: the tied structure's scatter of the complete
+    rows), with the row count and the summed log-likelihood of the parameters
+    they were computed under. The frames ``f_k`` are ``origins`` (k, p), or
+    all at the origin when ``origins`` is None: for a component far from the
+    origin, the mean it had in those parameters (:func:`frames`), for a
+    hard assignment its centre.
     """
 
     n_samples: int
@@ -79,15 +83,50 @@ class MixtureStats(Stats):
     nk: np.ndarray
     sums: np.ndarray
     second: np.ndarray = None
+    origins: np.ndarray = None
+
+    def __add__(self, other):
+        origins = self.origins
+        if (origins is None) != (other.origins is None) or (
+                origins is not None and not np.array_equal(origins, other.origins)):
+            raise ValueError("mixture statistics taken about different frames do not add")
+        total = Stats.__add__(replace(self, origins=None), replace(other, origins=None))
+        total.origins = origins
+        return total
 
 
-def resp_stats(X, resp, structure, loglik=0.0):
+def frames(params, structure):
+    """The frames of the statistics of ``params``: ((k, p) origins, (k,) bool far).
+
+    A component whose mean lies farther than :data:`~lvm.mixture._roundoff.CANCELLATION_LIMIT`
+    (squared, in its own metric) from the origin gets its mean as origin, so
+    that its second moment does not cancel; the others keep the origin, where
+    the statistics of all components come from one product.
+    """
+    means = params["means"]
+    if "precisions_cholesky" not in params:
+        return np.zeros_like(means), np.zeros(len(means), dtype=bool)
+    far = far_components(means, params["precisions_cholesky"], structure)
+    return np.where(far[:, None], means, 0.0), far
+
+
+def resp_stats(X, resp, structure, loglik=0.0, origins=None, far=None):
     """:class:`MixtureStats` of complete, centred rows ``X`` with responsibilities ``resp``.
 
-    ``structure=None`` leaves out the second moment (k-means needs counts and sums only).
+    ``origins`` and ``far`` are the frames (:func:`frames`); by default all at
+    the origin. ``structure=None`` leaves out the second moment (k-means needs
+    counts and sums only).
     """
-    second = None if structure is None or structure.constant_second else structure.second_moment(X, resp)
-    return MixtureStats(len(X), loglik, resp.sum(axis=0), resp.T @ X, second)
+    k = resp.shape[1]
+    if far is None or not far.any():
+        origins, far = np.zeros((k, X.shape[1])), np.zeros(k, dtype=bool)
+    sums = resp.T @ X
+    for j in np.flatnonzero(far):
+        sums[j] = resp[:, j] @ (X - origins[j])
+    second = None
+    if structure is not None and not (structure.constant_second and not far.any()):
+        second = structure.second_moment(X, resp, origins, far)
+    return MixtureStats(len(X), loglik, resp.sum(axis=0), sums, second, origins if far.any() else None)
 
 
 def e_step(X, params, structure):
@@ -108,7 +147,7 @@ def e_step(X, params, structure):
     log_r, norm = log_resp(X, params["weights"], params["means"], params["precisions_cholesky"], structure)
     with np.errstate(under="ignore"):
         resp = np.exp(log_r)
-    return resp_stats(X, resp, structure, float(norm.sum()))
+    return resp_stats(X, resp, structure, float(norm.sum()), *frames(params, structure))
 
 
 def m_step(stats, previous, structure, reg_covar, constant_second=None):
@@ -133,20 +172,31 @@ def m_step(stats, previous, structure, reg_covar, constant_second=None):
     -------
     params : dict
         ``weights``, ``means``, ``covariances``, ``precisions_cholesky``.
+
+    Raises
+    ------
+    ValueError
+        If a covariance is singular, or its variance in some direction is
+        round-off at the scale of the data (a component collapsed onto
+        identical points with ``reg_covar`` too small to hold it).
     """
     # scikit-learn adds the same 10 eps, which keeps the two fits comparable step by step.
     nk = stats.nk + 10 * np.finfo(np.float64).eps
-    means = stats.sums / nk[:, None]
+    offsets = stats.sums / nk[:, None]
+    means = offsets if stats.origins is None else stats.origins + offsets
     empty = stats.nk < 1e-10 * stats.n_samples
     if empty.any():
         means[empty] = previous["means"][empty]
     second = stats.second
-    if constant_second is not None:
+    # The constant is the scatter about the origin; statistics in other frames hold all of theirs.
+    if constant_second is not None and stats.origins is None:
         second = constant_second if second is None else constant_second + second
-    covariances = structure.estimate(nk, means, second, reg_covar)
+    covariances = structure.estimate(nk, offsets, second, reg_covar, skip=empty)
     if empty.any():
         covariances = structure.keep_previous(covariances, previous["covariances"], empty)
     precisions_cholesky = structure.precision_cholesky(covariances)
+    check_not_degenerate(structure, nk, second, means, previous.get("center"), precisions_cholesky, reg_covar,
+                         empty)
     weights = nk / nk.sum()
     return {"weights": weights, "means": means, "covariances": covariances,
             "precisions_cholesky": precisions_cholesky}
@@ -186,6 +236,7 @@ def e_step_missing(X0, observed, params, structure):
     k = means.shape[0]
     full = structure.to_full(params["covariances"], k, p)
     log_weights = np.log(params["weights"])
+    origins, far = frames(params, structure)
     patterns, group = _pattern_groups(observed)
     nk = np.zeros(k)
     sums = np.zeros((k, p))
@@ -202,10 +253,11 @@ def e_step_missing(X0, observed, params, structure):
         mass = resp.sum(axis=0)
         nk += mass
         for j in range(k):
-            weighted_rows = filled[j] * resp[:, j : j + 1]
+            moved = filled[j] - origins[j]
+            weighted_rows = moved * resp[:, j : j + 1]
             sums[j] += weighted_rows.sum(axis=0)
-            second[j] += filled[j].T @ weighted_rows + mass[j] * conditional[j]
-    return MixtureStats(n, float(total), nk, sums, structure.from_full(second))
+            second[j] += moved.T @ weighted_rows + mass[j] * conditional[j]
+    return MixtureStats(n, float(total), nk, sums, structure.from_full(second), origins if far.any() else None)
 
 
 def _pattern_terms(rows, pattern, means, full):

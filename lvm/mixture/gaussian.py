@@ -64,7 +64,9 @@ class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
         Floor of every covariance eigenvalue, so that a component that
         collapses onto a point keeps a bounded density. The M-step maximises
         the likelihood subject to the floor, so EM stays monotone (scikit-learn
-        adds ``reg_covar`` to the diagonal instead; see Notes).
+        adds ``reg_covar`` to the diagonal instead; see Notes). It is in the
+        units of the data's variance: a component that collapses while the
+        floor is below round-off at the data's scale is refused (see Notes).
     max_iter : int, default=100
         Most EM iterations per start.
     n_init : int, default=1
@@ -134,6 +136,17 @@ class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
     its last mean and covariance and is reported in a
     :class:`~lvm.exceptions.DegenerateComponentWarning`, as is one that holds
     fewer points than dimensions (its covariance is then set by ``reg_covar``).
+    A component whose variance in some direction falls to round-off (about
+    1e3 eps of the second moment it is computed from, or 16 ulp of the data's
+    magnitude; with ``reg_covar=0``, a component on a duplicated point) has a
+    density bounded only by rounding; the fit then stops with a ValueError
+    that names the component and the ``reg_covar`` that would hold it.
+
+    Far from the origin, densities are computed from the differences
+    ``x - mu_k`` wherever the expanded square would cancel, and the second
+    moments of a component far from the data's centre are taken about its
+    previous mean, so that two tight clusters 1e7 apart are fitted and
+    scored as if they were near.
 
     ``init="hierarchical"`` starts as R's mclust does: the rows are
     standardised and rotated onto their principal axes, each scaled by
@@ -340,6 +353,10 @@ class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
     def _user_init(self, center, p):
         k = self.n_components
         user = {}
+        for name in ("weights_init", "means_init", "precisions_init"):
+            value = getattr(self, name)
+            if value is not None and not np.all(np.isfinite(np.asarray(value, dtype=np.float64))):
+                raise ValueError(f"{name} must hold finite numbers; got NaN or infinity in {np.asarray(value)}.")
         if self.weights_init is not None:
             weights = np.asarray(self.weights_init, dtype=np.float64)
             if weights.shape != (k,) or np.any(weights < 0) or not np.isclose(weights.sum(), 1.0):
@@ -549,7 +566,7 @@ class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
         Parameters
         ----------
         n_samples : int, default=1
-            Number of draws.
+            Number of draws, at least 1.
         random_state : int, RandomState instance or None, default=None
             Seed of the draw.
 
@@ -561,6 +578,10 @@ class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
             The component each was drawn from.
         """
         check_is_fitted(self)
+        if isinstance(n_samples, (bool, np.bool_)) or not isinstance(n_samples, numbers.Integral):
+            raise TypeError(f"n_samples must be an integer; got {n_samples!r}.")
+        if n_samples < 1:
+            raise ValueError(f"n_samples must be at least 1; got {n_samples}.")
         rng = check_random_state(random_state)
         counts = rng.multinomial(n_samples, self.weights_)
         k, p = self.means_.shape
@@ -641,12 +662,11 @@ def _nearest_stats(chunk, centres, center, structure=None):
     k = len(centres)
     resp = np.zeros((len(data), k))
     resp[np.arange(len(data)), _nearest(data, centres)] = 1.0
-    stats = _em_steps.resp_stats(data, resp, structure)
-    incomplete = ~observed.all(axis=1)
-    if structure is not None and structure.constant_second and incomplete.any():
-        # The complete rows' scatter is the M-step's constant; these rows add theirs.
-        stats.second = data[incomplete].T @ data[incomplete]
-    return stats
+    if structure is None:
+        return _em_steps.resp_stats(data, resp, None)
+    # Each row's second moment is taken about its own centre: about the data's
+    # centre it would cancel for tight clusters far from it.
+    return _em_steps.resp_stats(data, resp, structure, origins=centres, far=np.ones(k, dtype=bool))
 
 
 def _lloyd(source, centres, center, rows):
