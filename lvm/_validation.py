@@ -84,6 +84,12 @@ NONE = _Kind("None", lambda v: v is None)
 BOOLEAN = _Kind("a bool", lambda v: isinstance(v, (bool, np.bool_)))
 CALLABLE = _Kind("a callable", callable)
 ARRAY_OR_NONE = _Kind("None or an array", lambda v: v is None or hasattr(v, "__len__"))
+NAMES = _Kind(
+    "a list of distinct str",
+    lambda v: isinstance(v, (list, tuple, np.ndarray))
+    and all(isinstance(name, str) for name in v)
+    and len(set(v)) == len(v),
+)
 RANDOM_STATE = _Kind(
     "None, an int or a numpy.random.RandomState",
     lambda v: v is None

@@ -258,7 +258,7 @@ def test_transform_and_inverse_transform_are_the_two_halves(digits):
     assert ae.score(X) == pytest.approx(-np.mean((ae.reconstruct(X) - X) ** 2), rel=1e-12)
     with pytest.raises(ValueError, match="bottleneck has 3 units"):
         ae.inverse_transform(Z[:, :2])
-    assert list(ae.get_feature_names_out()) == ["autoencoder0", "autoencoder1", "autoencoder2"]
+    assert list(ae.get_feature_names_out()) == ["Z1", "Z2", "Z3"]
 
 
 def test_works_in_a_pipeline_and_keeps_input(digits):
