@@ -10,14 +10,25 @@ import pandas as pd
 from sklearn.base import TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from . import _nn
 from ._base import LatentNamesMixin, _Estimator
 from ._linalg import single_blas_thread
 from ._progress import progress
 from ._summary import Summary
-from ._validation import BOOLEAN, NAMES, NONE, RANDOM_STATE, Interval, Options, _Kind, check_data, check_variance
+from ._validation import (
+    BOOLEAN,
+    NAMES,
+    NONE,
+    RANDOM_STATE,
+    Interval,
+    Options,
+    _Kind,
+    check_data,
+    check_latent,
+    check_variance,
+)
 
 _HIDDEN = _Kind(
     "a tuple of positive integers (the encoder's hidden widths, possibly empty)",
@@ -485,13 +496,7 @@ class Autoencoder(LatentNamesMixin, TransformerMixin, _Estimator):
         )
 
     def _check_codes(self, Z):
-        Z = check_array(Z, dtype=np.dtype(self.dtype))
-        if Z.shape[1] != self.n_components_:
-            raise ValueError(
-                f"codes have {Z.shape[1]} columns but this Autoencoder's bottleneck has "
-                f"{self.n_components_} units."
-            )
-        return Z
+        return check_latent(self, Z).astype(np.dtype(self.dtype), copy=False)
 
     def _run(self, layers, H):
         k = slice(*layers)

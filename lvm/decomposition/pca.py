@@ -23,6 +23,7 @@ from .._validation import (
     Interval,
     Options,
     check_data,
+    check_n_samples,
     check_variance,
     read_data,
 )
@@ -470,6 +471,7 @@ class PCA(StreamingMixin, LatentNamesMixin, TransformerMixin, LatentModel):
             The latent values behind them.
         """
         check_is_fitted(self)
+        n_samples = check_n_samples(n_samples)
         rng = check_random_state(random_state)
         spread = np.sqrt(np.maximum(self.explained_variance_ - self.noise_variance_, 0.0))
         latent = rng.standard_normal((n_samples, self.n_components_)) * spread

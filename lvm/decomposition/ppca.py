@@ -24,6 +24,7 @@ from .._validation import (
     Interval,
     Options,
     check_data,
+    check_n_samples,
     check_variance,
     read_data,
 )
@@ -512,6 +513,7 @@ class PPCA(EMMixin, StreamingMixin, LatentNamesMixin, TransformerMixin, LatentMo
             The latent values behind them.
         """
         check_is_fitted(self)
+        n_samples = check_n_samples(n_samples)
         rng = check_random_state(random_state)
         latent = rng.standard_normal((n_samples, self.n_components_))
         noise = rng.standard_normal((n_samples, self.n_features_in_)) * np.sqrt(self.noise_variance_)
