@@ -8,6 +8,7 @@ count, ``reconstruct``, ``save``, and parameter checking. A model provides
 """
 
 import functools
+import numbers
 from collections import namedtuple
 
 import numpy as np
@@ -57,6 +58,8 @@ class _Estimator(BaseEstimator):
 
     def _check_params(self):
         check_params(self)
+        if isinstance(self, LatentNamesMixin):
+            self._check_latent_names()
 
     def reconstruct(self, X):
         """Map ``X`` to the latent space and back: ``inverse_transform(transform(X))``.
@@ -90,6 +93,62 @@ class _Estimator(BaseEstimator):
 
         check_is_fitted(self)
         return save(self, path)
+
+
+class LatentNamesMixin:
+    """One set of names for a model's latent variables, used by every labelled output.
+
+    The names are ``latent_names`` (a constructor parameter) when given, else
+    the model's default prefix and a number (``PC1, PC2, ...`` for PCA,
+    ``Z1, ...`` for PPCA and the autoencoder, ``ML1, ...`` for factor
+    analysis as in ``psych::fa``). ``get_feature_names_out`` returns them, so
+    pandas output (``set_output(transform="pandas")``), ``summary()`` tables
+    and plots all label the latent axes the same way.
+    """
+
+    _latent_prefix = "Z"
+    _latent_first = 1
+
+    def _n_latent(self):
+        return self.n_components_
+
+    def _latent_names(self):
+        count = self._n_latent()
+        if self.latent_names is not None:
+            names = [str(name) for name in self.latent_names]
+            if len(names) != count:
+                raise ValueError(
+                    f"{type(self).__name__}: latent_names={self.latent_names!r} must be {count} distinct "
+                    f"names, one per latent variable."
+                )
+            return names
+        return [f"{self._latent_prefix}{i + self._latent_first}" for i in range(count)]
+
+    def _check_latent_names(self):
+        """Refuse ``latent_names`` of the wrong length when ``n_components`` is a number."""
+        count = self.n_components
+        names = self.latent_names
+        if names is not None and isinstance(count, numbers.Integral) and len(names) != count:
+            raise ValueError(
+                f"{type(self).__name__}: latent_names={names!r} must be {count} distinct names, one per "
+                f"latent variable (n_components={count})."
+            )
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the latent variables, the columns of ``transform``'s output.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; the output columns do not depend on the input's names.
+
+        Returns
+        -------
+        ndarray of str objects
+            ``latent_names`` if given, else the model's default names.
+        """
+        check_is_fitted(self)
+        return np.asarray(self._latent_names(), dtype=object)
 
 
 class LatentModel(_Estimator):

@@ -175,6 +175,7 @@ class SummarySource:
     def __init__(self, summary):
         self.summary = summary
         self.n_samples = summary.n_samples
+        self.n_features = len(getattr(summary, "mean", ()))
 
     def reduce(self, function, rows=None):
         return function(self.summary)

@@ -84,6 +84,12 @@ NONE = _Kind("None", lambda v: v is None)
 BOOLEAN = _Kind("a bool", lambda v: isinstance(v, (bool, np.bool_)))
 CALLABLE = _Kind("a callable", callable)
 ARRAY_OR_NONE = _Kind("None or an array", lambda v: v is None or hasattr(v, "__len__"))
+NAMES = _Kind(
+    "a list of distinct str",
+    lambda v: isinstance(v, (list, tuple, np.ndarray))
+    and all(isinstance(name, str) for name in v)
+    and len(set(v)) == len(v),
+)
 RANDOM_STATE = _Kind(
     "None, an int or a numpy.random.RandomState",
     lambda v: v is None
@@ -445,3 +451,61 @@ def read_data(estimator, X, *, allow_nan=False, columns=True, scatter=False, min
         check_column_stats(stats, allow_nan=allow_nan, name=name)
     complete = stats is None or stats.n_missing == 0
     return Data(source, stats, scatter_stats(X, sums) if scatter and complete else None)
+
+
+def check_n_samples(n_samples):
+    """The number of rows to draw in ``sample``: an integer of at least 1, as scikit-learn requires.
+
+    Parameters
+    ----------
+    n_samples : object
+
+    Returns
+    -------
+    int
+    """
+    if isinstance(n_samples, (bool, np.bool_)) or not isinstance(n_samples, numbers.Integral):
+        raise TypeError(f"n_samples must be an integer; got {n_samples!r}.")
+    if n_samples < 1:
+        raise ValueError(f"n_samples must be at least 1; got {n_samples}.")
+    return int(n_samples)
+
+
+def check_latent(model, Z, name="Z"):
+    """Latent values for ``inverse_transform``: a finite 2-D float array as wide as the model's latent space.
+
+    Parameters
+    ----------
+    model : fitted lvm model
+        Its ``_n_latent()`` is the width of its latent space.
+    Z : array-like of shape (n_samples, n_components)
+    name : str, default="Z"
+        How the values are named in messages.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_components)
+    """
+    label = type(model).__name__
+    width = model._n_latent()
+    _check_raw_structure(Z, name)
+    Z = np.asarray(Z)
+    if Z.dtype.kind not in "biuf":
+        raise TypeError(f"{label}.inverse_transform: {name} must hold numbers; got dtype {Z.dtype}.")
+    if Z.ndim != 2:
+        raise ValueError(
+            f"{label}.inverse_transform: {name} must be 2-D, (n_samples, n_components={width}); "
+            f"got shape {Z.shape}. Reshape a single point with Z.reshape(1, -1)."
+        )
+    if Z.shape[1] != width:
+        raise ValueError(
+            f"{label}.inverse_transform: {name} has {Z.shape[1]} column(s) but the model has "
+            f"{width} latent dimensions."
+        )
+    Z = Z.astype(np.float64, copy=False)
+    if not np.isfinite(Z).all():
+        raise ValueError(
+            f"{label}.inverse_transform: {name} contains NaN or infinity "
+            f"({np.count_nonzero(~np.isfinite(Z))} entries); latent values must be finite."
+        )
+    return Z

@@ -7,17 +7,28 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.base import TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from . import _nn
-from ._base import _Estimator
+from ._base import LatentNamesMixin, _Estimator
 from ._linalg import single_blas_thread
 from ._progress import progress
 from ._summary import Summary
-from ._validation import BOOLEAN, RANDOM_STATE, Interval, Options, _Kind, check_data, check_variance
+from ._validation import (
+    BOOLEAN,
+    NAMES,
+    NONE,
+    RANDOM_STATE,
+    Interval,
+    Options,
+    _Kind,
+    check_data,
+    check_latent,
+    check_variance,
+)
 
 _HIDDEN = _Kind(
     "a tuple of positive integers (the encoder's hidden widths, possibly empty)",
@@ -65,7 +76,7 @@ def _as_dtype(value):
         return None
 
 
-class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator):
+class Autoencoder(LatentNamesMixin, TransformerMixin, _Estimator):
     """Autoencoder: an MLP encoder and decoder around a bottleneck, in numpy alone.
 
     The encoder maps a (standardised) row ``x`` through the hidden layers to a
@@ -141,6 +152,9 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
     verbose : bool or int, default=0
         Show a progress bar over epochs with the current losses when true or
         positive.
+    latent_names : list of str or None, default=None
+        Names of the latent variables, used by ``get_feature_names_out``,
+        pandas output and ``summary()``. None: ``Z1, Z2, ...``.
 
     Attributes
     ----------
@@ -212,8 +226,11 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
     (1797, 2)
     """
 
+    _latent_prefix = "Z"
+
     _parameter_constraints = {
         "n_components": [Interval(numbers.Integral, 1, None)],
+        "latent_names": [NAMES, NONE],
         "hidden": [_HIDDEN],
         "activation": [Options(*_ACTIVATIONS)],
         "output_activation": [Options(None, *_ACTIVATIONS)],
@@ -234,8 +251,9 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
     def __init__(self, n_components=2, *, hidden=(64,), activation="tanh", output_activation=None,
                  standardize="global", learning_rate=1e-3, batch_size=200, epochs=200, weight_decay=0.0,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, tol=0.0,
-                 dtype=np.float64, random_state=None, verbose=0):
+                 dtype=np.float64, random_state=None, verbose=0, latent_names=None):
         self.n_components = n_components
+        self.latent_names = latent_names
         self.hidden = hidden
         self.activation = activation
         self.output_activation = output_activation
@@ -478,13 +496,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Estimator)
         )
 
     def _check_codes(self, Z):
-        Z = check_array(Z, dtype=np.dtype(self.dtype))
-        if Z.shape[1] != self.n_components_:
-            raise ValueError(
-                f"codes have {Z.shape[1]} columns but this Autoencoder's bottleneck has "
-                f"{self.n_components_} units."
-            )
-        return Z
+        return check_latent(self, Z).astype(np.dtype(self.dtype), copy=False)
 
     def _run(self, layers, H):
         k = slice(*layers)

@@ -95,7 +95,8 @@ def _figures(data, models, table, curve, k):
     for ax, name in zip(axes, ("PCA", "Autoencoder"), strict=True):
         plot.reconstruction_grid(_expand(X_test, keep, fill), _expand(models[name].reconstruct(X_test), keep, fill),
                                  (8, 8), ax=ax)
-        ax.set_title(f"{name}, k = {k}: {data['X_all'].shape[1]} pixels stored as {k} numbers")
+        ax.set_title(f"{name}, k = {k}: the {data['p']} varying pixels of {data['X_all'].shape[1]} "
+                     f"stored as {k} numbers")
     figures["reconstructions.png"] = figure
     figures["compression_curve.png"] = plot.compression_curve(curve)
     figures["comparison.png"] = plot.comparison(table, "mse_test")

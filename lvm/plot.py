@@ -64,6 +64,7 @@ def scree(model, ax=None, cumulative=True):
     if cumulative:
         ax.plot(index, np.cumsum(ratio), "o-", color="tab:orange", label="cumulative")
     ax.set_xlabel("component")
+    _integer_ticks(ax.xaxis)
     ax.set_ylabel("share of variance")
     ax.set_ylim(0, 1.02)
     ax.legend(frameon=False)

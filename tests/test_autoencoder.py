@@ -256,9 +256,9 @@ def test_transform_and_inverse_transform_are_the_two_halves(digits):
     assert Z.shape == (len(X), 3)
     np.testing.assert_array_equal(ae.reconstruct(X), ae.inverse_transform(Z))
     assert ae.score(X) == pytest.approx(-np.mean((ae.reconstruct(X) - X) ** 2), rel=1e-12)
-    with pytest.raises(ValueError, match="bottleneck has 3 units"):
+    with pytest.raises(ValueError, match="Z has 2 column.*3 latent dimensions"):
         ae.inverse_transform(Z[:, :2])
-    assert list(ae.get_feature_names_out()) == ["autoencoder0", "autoencoder1", "autoencoder2"]
+    assert list(ae.get_feature_names_out()) == ["Z1", "Z2", "Z3"]
 
 
 def test_works_in_a_pipeline_and_keeps_input(digits):

@@ -227,3 +227,50 @@ def test_factor_analysis_files_saved_with_n_factors_still_load(tmp_path, monkeyp
     loaded = lvm.load(path)
     assert loaded.n_components == 2
     np.testing.assert_array_equal(loaded.transform(X), fa.transform(X))
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
+def test_one_set_of_latent_names_in_every_view_and_the_user_can_rename_them(cls):
+    import pandas as pd
+
+    X = pd.DataFrame(_factor_data(200), columns=[f"item{j}" for j in range(5)])
+    model, _ = _fitted(cls)
+    default = list(model.get_feature_names_out())
+    assert len(default) == len(set(default)) == model.transform(X.to_numpy()).shape[1]
+    renamed = type(model)(**{**model.get_params(), "latent_names": [f"f{j}" for j in range(len(default))]})
+    renamed.set_output(transform="pandas").fit(X)
+    assert list(renamed.get_feature_names_out()) == [f"f{j}" for j in range(len(default))]
+    assert list(renamed.transform(X).columns) == [f"f{j}" for j in range(len(default))]
+    text = str(renamed.summary())
+    if cls is not lvm.Autoencoder:  # its summary describes layers, not latent variables
+        assert all(f"f{j}" in text for j in range(len(default)))
+    with pytest.raises(ValueError, match="latent_names"):
+        type(model)(**{**model.get_params(), "latent_names": ["only one", "two", "three", "four"]}).fit(X)
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
+def test_sample_refuses_fewer_than_one_row(cls):
+    model, _ = _fitted(cls)
+    if not hasattr(model, "sample"):
+        pytest.skip(f"{cls.__name__} is not generative")
+    for bad in (-1, 0):
+        with pytest.raises(ValueError, match="n_samples must be at least 1"):
+            model.sample(bad)
+    with pytest.raises(TypeError, match="n_samples must be an integer"):
+        model.sample(2.5)
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
+def test_inverse_transform_refuses_bad_latent_values_with_a_clear_message(cls):
+    model, X = _fitted(cls)
+    if cls is lvm.GaussianMixture:
+        pytest.skip("a mixture's inverse_transform takes responsibilities")
+    k = model.transform(X[:3]).shape[1]
+    cases = [
+        (np.full((3, k), np.nan), "contains NaN or infinity"),
+        (np.zeros((3, k + 1)), f"{k} latent dimensions"),
+        (np.zeros((3, k, 1)), "3 dimensions"),
+    ]
+    for Z, message in cases:
+        with pytest.raises(ValueError, match=message):
+            model.inverse_transform(Z)

@@ -316,7 +316,8 @@ def test_partial_fit_accepts_dataframes(seed):
 # --------------------------------------------------------- feature names
 def test_get_feature_names_out(seed):
     model = _lvm("tall", "auto", seed)
-    assert_array_equal(model.get_feature_names_out(), ["pca0", "pca1", "pca2", "pca3", "pca4"])
+    # The names summary() uses too: one set of latent names per model.
+    assert_array_equal(model.get_feature_names_out(), ["PC1", "PC2", "PC3", "PC4", "PC5"])
 
 
 def test_dataframe_keeps_feature_names(seed):
@@ -324,7 +325,7 @@ def test_dataframe_keeps_feature_names(seed):
     columns = [f"gene_{j}" for j in range(X.shape[1])]
     model = PCA(n_components=3).fit(pd.DataFrame(X, columns=columns))
     assert_array_equal(model.feature_names_in_, columns)
-    assert_array_equal(model.get_feature_names_out(), ["pca0", "pca1", "pca2"])
+    assert_array_equal(model.get_feature_names_out(), ["PC1", "PC2", "PC3"])
 
 
 # ----------------------------------------------------------------- errors

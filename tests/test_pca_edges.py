@@ -279,7 +279,7 @@ def test_randomized_pca_keeps_its_digits_far_from_the_origin(seed):
     (np.array([[np.nan, 1.0]]), "Z contains NaN or infinity"),
     (np.array([[np.inf, 1.0]]), "Z contains NaN or infinity"),
     (np.zeros((2, 2, 2)), "Z has 3 dimensions"),
-    (np.zeros((2, 3)), "Z has 3 column.*n_components_=2"),
+    (np.zeros((2, 3)), "Z has 3 column.*2 latent dimensions"),
     (np.zeros(2), "Z must be 2-D"),
 ], ids=["nan", "inf", "3-D", "width", "1-D"])
 def test_inverse_transform_refuses_bad_latent_values(make, codes, message, seed):

@@ -100,7 +100,13 @@ def test_psychologist_script(tmp_path, kernel, monkeypatch):
 
 def test_data_scientist_notebook(tmp_path, kernel, monkeypatch):
     notebook, printed = _run(DATA_SCIENTIST, tmp_path, kernel, monkeypatch)
-    assert printed == []
+    # Raw digits have three blank pixels and, at large k, pixels their
+    # neighbours determine: factor analysis says so (the story's own data),
+    # and nothing else may warn.
+    expected = [(category, message) for category, message in printed
+                if (category == "UserWarning" and "FactorAnalysis: column(s) ['x0', 'x32', 'x39'] are constant"
+                    in message) or category == "HeywoodCaseWarning"]
+    assert printed == expected
     # The table renders as HTML, one row per model, and both figures are drawn.
     html = notebook.cells[4].outputs[0]["data"]["text/html"]
     assert all(f">{name}<" in html for name in ("PCA", "PPCA", "FA", "AE"))

@@ -5,23 +5,25 @@ import numbers
 import numpy as np
 import pandas as pd
 from scipy import linalg
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.base import TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _lowrank
-from .._base import LatentModel, Posterior, StreamingMixin, rowwise
+from .._base import LatentModel, LatentNamesMixin, Posterior, StreamingMixin, rowwise
 from .._linalg import _LOG_2PI, flip_signs
 from .._source import is_dask_array
 from .._stats import scatter_stats
 from .._summary import Summary
 from .._validation import (
     BOOLEAN,
+    NAMES,
     NONE,
     RANDOM_STATE,
     Interval,
     Options,
     check_data,
+    check_n_samples,
     check_variance,
     read_data,
 )
@@ -45,7 +47,7 @@ _COVARIANCE_MAX_SIDE = 4096
 _SINGULAR_RTOL = 1e-10
 
 
-class PCA(StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
+class PCA(StreamingMixin, LatentNamesMixin, TransformerMixin, LatentModel):
     """Principal component analysis.
 
     Finds the ``k`` orthonormal directions of largest variance of the centred
@@ -90,6 +92,9 @@ class PCA(StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Lat
         under a tenth of ``min(n, p)``, else 4 (scikit-learn's rule).
     random_state : int, RandomState instance or None, default=None
         Seeds the randomized solver.
+    latent_names : list of str or None, default=None
+        Names of the latent variables, used by ``get_feature_names_out``,
+        pandas output and ``summary()``. None: ``PC1, PC2, ...``.
 
     Attributes
     ----------
@@ -157,8 +162,11 @@ class PCA(StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Lat
     array([2.66666667])
     """
 
+    _latent_prefix = "PC"
+
     _parameter_constraints = {
         "n_components": [Interval(numbers.Integral, 1, None), Options("mle"), NONE],
+        "latent_names": [NAMES, NONE],
         "solver": [Options("auto", "covariance", "svd", "randomized")],
         "whiten": [BOOLEAN],
         "n_oversamples": [Interval(numbers.Integral, 0, None)],
@@ -167,8 +175,9 @@ class PCA(StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Lat
     }
 
     def __init__(self, n_components=None, *, solver="auto", whiten=False, n_oversamples=10,
-                 n_power_iter="auto", random_state=None):
+                 n_power_iter="auto", random_state=None, latent_names=None):
         self.n_components = n_components
+        self.latent_names = latent_names
         self.solver = solver
         self.whiten = whiten
         self.n_oversamples = n_oversamples
@@ -462,6 +471,7 @@ class PCA(StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Lat
             The latent values behind them.
         """
         check_is_fitted(self)
+        n_samples = check_n_samples(n_samples)
         rng = check_random_state(random_state)
         spread = np.sqrt(np.maximum(self.explained_variance_ - self.noise_variance_, 0.0))
         latent = rng.standard_normal((n_samples, self.n_components_)) * spread
@@ -481,7 +491,7 @@ class PCA(StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Lat
             ``"components"`` (axes as columns, one row per feature).
         """
         check_is_fitted(self)
-        names = [f"PC{i + 1}" for i in range(self.n_components_)]
+        names = self._latent_names()
         variance = pd.DataFrame(
             {
                 "variance": self.explained_variance_,

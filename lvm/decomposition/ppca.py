@@ -5,12 +5,12 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.base import TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _lowrank
-from .._base import LatentModel, Posterior, StreamingMixin, rowwise
+from .._base import LatentModel, LatentNamesMixin, Posterior, StreamingMixin, rowwise
 from .._em import EMMixin
 from .._linalg import eigh_top, flip_signs
 from .._source import SummarySource, chunk_rows
@@ -18,11 +18,13 @@ from .._stats import SummaryLoglik, imputed_scatter, observed_columns
 from .._summary import Summary
 from .._validation import (
     CALLABLE,
+    NAMES,
     NONE,
     RANDOM_STATE,
     Interval,
     Options,
     check_data,
+    check_n_samples,
     check_variance,
     read_data,
 )
@@ -35,7 +37,7 @@ from ._checks import check_latent, is_wide
 _SINGULAR_RTOL = 1e-10
 
 
-class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
+class PPCA(EMMixin, StreamingMixin, LatentNamesMixin, TransformerMixin, LatentModel):
     """Probabilistic principal component analysis, fitted by maximum likelihood.
 
     The generative model (Tipping & Bishop 1999):
@@ -81,6 +83,9 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
         ``params`` a dict of ``mean``, ``loadings`` and ``noise_variance``.
     verbose : int, default=0
         Show a progress bar during EM.
+    latent_names : list of str or None, default=None
+        Names of the latent variables, used by ``get_feature_names_out``,
+        pandas output and ``summary()``. None: ``Z1, Z2, ...``.
 
     Attributes
     ----------
@@ -159,8 +164,11 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
     True
     """
 
+    _latent_prefix = "Z"
+
     _parameter_constraints = {
         "n_components": [Interval(numbers.Integral, 1, None), Options("mle"), NONE],
+        "latent_names": [NAMES, NONE],
         "method": [Options("closed_form", "em")],
         "missing": [Options("error", "em")],
         "tol": [Interval(numbers.Real, 0, None)],
@@ -171,8 +179,9 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
     }
 
     def __init__(self, n_components=None, *, method="closed_form", missing="error", tol=1e-6,
-                 max_iter=1000, random_state=None, callback=None, verbose=0):
+                 max_iter=1000, random_state=None, callback=None, verbose=0, latent_names=None):
         self.n_components = n_components
+        self.latent_names = latent_names
         self.method = method
         self.missing = missing
         self.tol = tol
@@ -504,6 +513,7 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
             The latent values behind them.
         """
         check_is_fitted(self)
+        n_samples = check_n_samples(n_samples)
         rng = check_random_state(random_state)
         latent = rng.standard_normal((n_samples, self.n_components_))
         noise = rng.standard_normal((n_samples, self.n_features_in_)) * np.sqrt(self.noise_variance_)
@@ -522,7 +532,7 @@ class PPCA(EMMixin, StreamingMixin, ClassNamePrefixFeaturesOutMixin, Transformer
             Tables ``"variance"`` and ``"loadings"`` (``W``, one row per feature).
         """
         check_is_fitted(self)
-        names = [f"Z{i + 1}" for i in range(self.n_components_)]
+        names = self._latent_names()
         total = self.explained_variance_.sum() + (self.n_features_in_ - self.n_components_) * self.noise_variance_
         share = self.explained_variance_ / total
         variance = pd.DataFrame(

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import _lowrank
 from .._base import Posterior, rowwise
-from .._validation import check_data
+from .._validation import check_data, check_latent, check_n_samples
 from .scores import bartlett_weights, regression_weights
 
 
@@ -128,7 +128,7 @@ class FactorInferenceMixin(TransformerMixin):
             The part of the data the factors explain.
         """
         check_is_fitted(self)
-        return np.asarray(X, dtype=np.float64) @ self.components_ + self.mean_
+        return check_latent(self, X, name="X") @ self.components_ + self.mean_
 
     @rowwise()
     def score_samples(self, X):
@@ -188,6 +188,7 @@ class FactorInferenceMixin(TransformerMixin):
             The factor values behind them (correlation ``factor_correlation_``).
         """
         check_is_fitted(self)
+        n_samples = check_n_samples(n_samples)
         rng = check_random_state(random_state)
         chol = linalg.cholesky(np.asarray(self.factor_correlation_), lower=True)
         k = self.components_.shape[0]

@@ -9,12 +9,22 @@ import pandas as pd
 from scipy import linalg
 from sklearn.utils.validation import check_is_fitted
 
-from .._base import LatentModel, StreamingMixin
+from .._base import LatentModel, LatentNamesMixin, StreamingMixin
 from .._em import run_em
 from .._linalg import single_blas_thread
 from .._source import SummarySource
 from .._stats import ScatterStats
-from .._validation import BOOLEAN, CALLABLE, NONE, RANDOM_STATE, Interval, Options, _Kind, check_variance, read_data
+from .._validation import (
+    BOOLEAN,
+    CALLABLE,
+    NAMES,
+    NONE,
+    RANDOM_STATE,
+    Interval,
+    Options,
+    check_variance,
+    read_data,
+)
 from ..exceptions import ConvergenceWarning, HeywoodCaseWarning
 from . import _fitting
 from ._estimate import Estimate, variance_table
@@ -40,11 +50,7 @@ _LOG_2PI = np.log(2.0 * np.pi)
 
 _PREFIX = {"ml": "ML", "minres": "MR", "principal": "PA"}
 
-_NAMES = _Kind("a list of str", lambda v: isinstance(v, (list, tuple, np.ndarray))
-               and all(isinstance(name, str) for name in v))
-
-
-class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, LatentModel):
+class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, LatentNamesMixin, LatentModel):
     """Exploratory factor analysis, as R's ``factanal`` and ``psych::fa`` fit it.
 
     The common factor model (Spearman 1904; Thurstone 1947; Lawley & Maxwell 1971):
@@ -234,7 +240,7 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         "solver": [Options("lbfgs", "em")],
         "scores": [Options("regression", "bartlett")],
         "missing": [Options("error", "em", "pairwise")],
-        "latent_names": [_NAMES, NONE],
+        "latent_names": [NAMES, NONE],
         "tol": [Interval(numbers.Real, 0, None)],
         "max_iter": [Interval(numbers.Integral, 1, None)],
         "callback": [CALLABLE, NONE],
@@ -299,15 +305,6 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
             self._fit_missing(data.source)
         self._warn_heywood()
         return self
-
-    def _check_params(self):
-        super()._check_params()
-        names = self.latent_names
-        if names is not None:
-            names = [str(name) for name in names]
-            if len(names) != self.n_components or len(set(names)) != len(names):
-                raise ValueError(f"latent_names={self.latent_names!r} must be {self.n_components} distinct "
-                                 f"names, one per factor (n_components={self.n_components}).")
 
     def _can_fit(self, n, p):
         # Until there are more rows than variables the correlation matrix is singular.
@@ -531,29 +528,12 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
                 HeywoodCaseWarning, stacklevel=3,
             )
 
-    def _latent_names(self):
-        """The factors' names: ``latent_names`` if given, else ``psych::fa``'s ``ML1, MR1, PA1, ...``."""
-        if self.latent_names is not None:
-            return [str(name) for name in self.latent_names]
-        return [f"{_PREFIX[self.method]}{i + 1}" for i in range(self.n_components)]
+    @property
+    def _latent_prefix(self):
+        return _PREFIX[self.method]
 
-    def get_feature_names_out(self, input_features=None):
-        """Return the names of the factors, the columns of ``transform``'s output.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Ignored; the factors' names do not depend on the input's.
-
-        Returns
-        -------
-        ndarray of str objects of shape (n_components,)
-            ``latent_names`` if given, else ``ML1, ML2, ...`` (``MR`` for
-            minres, ``PA`` for principal axis): the labels of ``summary()``
-            and of the labelled ``loadings_``.
-        """
-        check_is_fitted(self)
-        return np.asarray(self._latent_names(), dtype=object)
+    def _n_latent(self):
+        return self.n_components
 
     def loadings_array(self):
         """Return the rotated standardised loadings as an ndarray of shape (n_features, n_components).

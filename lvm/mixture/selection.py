@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .._progress import check_verbose, progress
 from ..exceptions import ConvergenceWarning, DegenerateComponentWarning
 from . import _hierarchical
 from ._covariance import COVARIANCE_TYPES
@@ -26,7 +27,7 @@ _SPLIT_OFFSET = np.sqrt(2.0 / np.pi)
 
 
 def select_mixture(X, n_components=range(1, 10), covariance_types=("full", "diag", "tied", "spherical"),
-                   criterion="bic", **kwargs):
+                   criterion="bic", verbose=True, **kwargs):
     """Fit a Gaussian mixture for every number of components and covariance type; pick the best.
 
     Like R's ``mclust`` BIC table: one row per fit, with its log-likelihood,
@@ -57,6 +58,10 @@ def select_mixture(X, n_components=range(1, 10), covariance_types=("full", "diag
         Covariance structures to try.
     criterion : {"bic", "icl", "aic"}, default="bic"
         What to minimise.
+    verbose : bool or int, default=True
+        Show a progress bar, one step per number of components and covariance
+        type, when the call lasts over a second (False or 0: none). As the
+        models' ``verbose``; the mixtures themselves are fitted without one.
     **kwargs
         Passed to every :class:`GaussianMixture` (``random_state``, ``n_init``,
         ``init``, ...). Unless given, ``tol=1e-6`` and ``max_iter=2000``: the
@@ -117,23 +122,34 @@ def select_mixture(X, n_components=range(1, 10), covariance_types=("full", "diag
                          f"({', '.join(given)}) cannot be given; fit GaussianMixture with them instead.")
     options = {**_FIT_DEFAULTS, **kwargs}
     init = options.pop("init", "kmeans++")
+    verbose = check_verbose(verbose)
     rows, models = [], []
-    for covariance_type in types:
-        smaller = None
-        for k in ks:
-            model, start = _best_fit(X, k, covariance_type, init, options, smaller)
-            loglik = float(model.score_samples(X).sum())
-            rows.append({
-                "covariance_type": covariance_type, "mclust": MCLUST_NAMES[covariance_type],
-                "n_components": k, "log_likelihood": loglik,
-                "n_parameters": model.n_parameters_, "bic": model.bic(X), "icl": model.icl(X),
-                "aic": model.aic(X), "converged": model.converged_, "n_iter": model.n_iter_, "start": start,
-            })
-            models.append(model)
-            smaller = (model, loglik)
+    with progress(total=len(types) * len(ks), desc="select_mixture", unit="fit", verbose=verbose,
+                  heartbeat=True) as bar:
+        for covariance_type in types:
+            smaller = None
+            for k in ks:
+                bar.set_postfix_str(f"{MCLUST_NAMES[covariance_type]}, k={k}")
+                model, start, loglik = _fit_row(X, k, covariance_type, init, options, smaller, rows)
+                models.append(model)
+                smaller = (model, loglik)
+                bar.update()
     table = pd.DataFrame(rows)
     best = models[int(np.argmin(table[criterion].to_numpy()))]
     return table.sort_values(criterion, kind="stable").reset_index(drop=True), best
+
+
+def _fit_row(X, k, covariance_type, init, options, smaller, rows):
+    """The best fit for one (k, type), its start and log-likelihood; its row is appended to ``rows``."""
+    model, start = _best_fit(X, k, covariance_type, init, options, smaller)
+    loglik = float(model.score_samples(X).sum())
+    rows.append({
+        "covariance_type": covariance_type, "mclust": MCLUST_NAMES[covariance_type],
+        "n_components": k, "log_likelihood": loglik,
+        "n_parameters": model.n_parameters_, "bic": model.bic(X), "icl": model.icl(X),
+        "aic": model.aic(X), "converged": model.converged_, "n_iter": model.n_iter_, "start": start,
+    })
+    return model, start, loglik
 
 
 def _check_components(n_components):
