@@ -140,7 +140,12 @@ def fit_statistics(R, loadings, n_obs, factor_correlation=None):
     else:
         rmsea = lower = upper = tli = np.nan
     null_excess = max(null_chi2 - null_dof, chi2 - dof, 0.0)
-    cfi = 1.0 - max(chi2 - dof, 0.0) / null_excess if null_excess > 0 else 1.0
+    if not np.isfinite(null_excess):
+        # A singular sample correlation: both misfits are infinite and CFI,
+        # their ratio, is undefined.
+        cfi = np.nan
+    else:
+        cfi = 1.0 - max(chi2 - dof, 0.0) / null_excess if null_excess > 0 else 1.0
     return FitStatistics(
         objective=objective, chi2=chi2, dof=dof, p_value=p_value, rmsea=float(rmsea),
         rmsea_lower=float(lower), rmsea_upper=float(upper), tli=float(tli), cfi=float(cfi),
