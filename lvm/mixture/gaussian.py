@@ -7,12 +7,12 @@ from collections import namedtuple
 
 import numpy as np
 import pandas as pd
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.base import TransformerMixin
 from sklearn.cluster import kmeans_plusplus
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .._base import LatentModel, rowwise
+from .._base import LatentModel, LatentNamesMixin, rowwise
 from .._em import EMMixin
 from .._source import chunk_rows
 from .._stats import observed_columns
@@ -20,6 +20,7 @@ from .._summary import Summary
 from .._validation import (
     ARRAY_OR_NONE,
     CALLABLE,
+    NAMES,
     NONE,
     RANDOM_STATE,
     Interval,
@@ -37,7 +38,7 @@ MixturePosterior = namedtuple("MixturePosterior", ["responsibilities", "log_resp
 
 
 
-class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, LatentModel):
+class GaussianMixture(EMMixin, LatentNamesMixin, TransformerMixin, LatentModel):
     """Gaussian mixture model fitted by expectation-maximisation.
 
     The latent variable is the class ``z`` of each point:
@@ -93,6 +94,10 @@ class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
         ``center`` to the means) and ``precisions_cholesky``.
     verbose : int, default=0
         Progress bar during EM.
+    latent_names : list of str or None, default=None
+        Names of the components, used by ``get_feature_names_out`` (the
+        columns of ``transform``/``predict_proba`` as pandas output) and
+        ``summary()``. None: ``component 0, component 1, ...``.
 
     Attributes
     ----------
@@ -200,11 +205,18 @@ class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
         "random_state": [RANDOM_STATE],
         "callback": [CALLABLE, NONE],
         "verbose": [Interval(numbers.Integral, 0, None), Options(False, True)],
+        "latent_names": [NAMES, NONE],
     }
+    # The components, numbered from 0 as predict numbers them.
+    _latent_prefix = "component "
+    _latent_first = 0
+
+    def _n_latent(self):
+        return self.n_components
 
     def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6, max_iter=100,
                  n_init=1, init="kmeans++", weights_init=None, means_init=None, precisions_init=None,
-                 missing="error", random_state=None, callback=None, verbose=0):
+                 missing="error", random_state=None, callback=None, verbose=0, latent_names=None):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
@@ -219,6 +231,7 @@ class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
         self.random_state = random_state
         self.callback = callback
         self.verbose = verbose
+        self.latent_names = latent_names
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -604,7 +617,7 @@ class GaussianMixture(EMMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
         check_is_fitted(self)
         k, p = self.means_.shape
         names = self._names()
-        labels = [f"component {j}" for j in range(k)]
+        labels = self._latent_names()
         components = pd.DataFrame(self.means_, index=labels, columns=names)
         components.insert(0, "weight", self.weights_)
         full = self._structure.to_full(self.covariances_, k, p)
