@@ -135,6 +135,8 @@ def compare(models, X, y=None, X_test=None, y_test=None, *, n_neighbors=5, trust
             if failure is not None:
                 failures[name] = failure
             bar.update()
+    if len(failures) == len(models) == 1:
+        raise ValueError(next(iter(failures.values())))
     if len(failures) == len(models):
         raise ValueError("compare: no model could be fitted on these data: "
                          + "; ".join(f"{name}: {message}" for name, message in failures.items()))

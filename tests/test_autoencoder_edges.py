@@ -43,7 +43,8 @@ def test_large_finite_hyper_parameters_are_accepted(name, value):
 
 
 @pytest.mark.parametrize("verbose, shown", [(True, True), (False, False), (0, False), (2, True)])
-def test_verbose_takes_a_bool_or_an_int(verbose, shown, capsys):
+def test_verbose_takes_a_bool_or_an_int(verbose, shown, capsys, monkeypatch):
+    monkeypatch.setattr("lvm._progress.DELAY_SECONDS", 0.0)  # a bar otherwise waits a second
     lvm.Autoencoder(2, hidden=(3,), epochs=2, verbose=verbose, random_state=0).fit(_small())
     assert ("epoch" in capsys.readouterr().err) is shown
 
