@@ -153,16 +153,18 @@ def _column_sums_of_squares(X, mean):
         return raw, raw - X.shape[0] * mean**2
 
 
-def total_variance(X, mean):
+def total_variance(X, mean, *, with_cancellation=False):
     """Sum of the column variances (divisor ``n - 1``) in one pass, without a centred copy.
 
     Uses ``sum x^2 - n m^2`` per column; when that cancels more than four
     digits (as in :func:`lvm._stats.scatter_stats`) the columns are centred.
+    With ``with_cancellation``, also whether they were, so that a caller
+    working on the same columns need not read them again to find out.
     """
     raw, centred = _column_sums_of_squares(X, mean)
-    if np.any(raw > _CANCELLATION_LIMIT * np.maximum(centred, 0.0)):
-        return float(np.sum(X.var(axis=0, ddof=1)))
-    return float(centred.sum() / (X.shape[0] - 1))
+    cancels = bool(np.any(raw > _CANCELLATION_LIMIT * np.maximum(centred, 0.0)))
+    total = float(np.sum(X.var(axis=0, ddof=1))) if cancels else float(centred.sum() / (X.shape[0] - 1))
+    return (total, cancels) if with_cancellation else total
 
 
 def pca_svd(X, mean, k):
@@ -174,7 +176,7 @@ def pca_svd(X, mean, k):
         return singular[:k] ** 2 / (n - 1), vt[:k].copy(), np.sum(singular**2) / (n - 1)
 
 
-def pca_randomized(X, mean, k, n_oversamples, n_iter, rng, total=None):
+def pca_randomized(X, mean, k, n_oversamples, n_iter, rng, total=None, cancels=False):
     """Top-``k`` principal axes by a randomized range finder (Halko, Martinsson & Tropp 2011).
 
     Subspace iteration ``(Xc^T Xc)^q`` on a Gaussian block of ``k +
@@ -194,6 +196,9 @@ def pca_randomized(X, mean, k, n_oversamples, n_iter, rng, total=None):
     ----------
     total : float, optional
         The total variance, when the caller has it (see :func:`total_variance`).
+    cancels : bool, default=False
+        With ``total``: whether implicit centring would cancel digits (as
+        :func:`total_variance` reports); without ``total`` it is found here.
 
     Returns
     -------
@@ -202,11 +207,10 @@ def pca_randomized(X, mean, k, n_oversamples, n_iter, rng, total=None):
     """
     n, p = X.shape
     width = min(k + n_oversamples, n, p)
-    raw, centred = _column_sums_of_squares(X, mean)
-    if np.any(raw > _CANCELLATION_LIMIT * np.maximum(centred, 0.0)):
-        X, mean = X - mean, np.zeros(p)
     if total is None:
-        total = total_variance(X, mean)
+        total, cancels = total_variance(X, mean, with_cancellation=True)
+    if cancels:
+        X, mean = X - mean, np.zeros(p)
 
     def forward(block):
         return X @ block - mean @ block

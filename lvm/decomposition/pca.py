@@ -265,9 +265,10 @@ class PCA(StreamingMixin, LatentNamesMixin, TransformerMixin, LatentModel):
                     n_iter = 7 if 10 * k < side else 4
                 rng = check_random_state(self.random_state)
                 # Data whose squares overflow are refused before the power iterations meet them.
-                total = total_variance(X, mean)
+                total, cancels = total_variance(X, mean, with_cancellation=True)
                 check_variance(total, X)
-                result = pca_randomized(X, mean, k, self.n_oversamples, n_iter, rng, total=total)
+                result = pca_randomized(X, mean, k, self.n_oversamples, n_iter, rng, total=total,
+                                        cancels=cancels)
         if result is None:
             result = pca_svd(X, mean, k)
         self._set_fitted(X, n, mean, *result, solver=solver)
