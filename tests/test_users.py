@@ -234,8 +234,11 @@ def test_compare_keeps_the_other_models_when_one_cannot_be_fitted():
         table = lvm.compare({"PCA": lvm.PCA(2), "PPCA": lvm.PPCA(70)}, X, y=y, verbose=False)
     assert list(table.index) == ["PCA", "PPCA"]
     assert table.loc["PPCA"].isna().all() and table.loc["PCA"].notna().any()
-    with pytest.raises(ValueError, match="no model could be fitted.*PPCA: PPCA: n_components=70"):
+    # One model that cannot be fitted: its own error, as if fitted alone.
+    with pytest.raises(ValueError, match="^PPCA: n_components=70 is too large"):
         lvm.compare({"PPCA": lvm.PPCA(70)}, X, verbose=False)
+    with pytest.raises(ValueError, match="no model could be fitted.*PPCA: PPCA: n_components=70.*FA: "):
+        lvm.compare({"PPCA": lvm.PPCA(70), "FA": lvm.FactorAnalysis(70)}, X, verbose=False)
 
 
 class _Noisy(lvm.PCA):
