@@ -58,8 +58,6 @@ class _Estimator(BaseEstimator):
 
     def _check_params(self):
         check_params(self)
-        if isinstance(self, LatentNamesMixin):
-            self._check_latent_names()
 
     def reconstruct(self, X):
         """Map ``X`` to the latent space and back: ``inverse_transform(transform(X))``.
@@ -115,24 +113,25 @@ class LatentNamesMixin:
     def _latent_names(self):
         count = self._n_latent()
         if self.latent_names is not None:
-            names = [str(name) for name in self.latent_names]
-            if len(names) != count:
-                raise ValueError(
-                    f"{type(self).__name__}: latent_names={self.latent_names!r} must be {count} distinct "
-                    f"names, one per latent variable."
-                )
-            return names
+            return self._named(count)
         return [f"{self._latent_prefix}{i + self._latent_first}" for i in range(count)]
 
-    def _check_latent_names(self):
-        """Refuse ``latent_names`` of the wrong length when ``n_components`` is a number."""
+    def _check_params(self):
+        # Also refuses latent_names of the wrong length when n_components is a number.
+        super()._check_params()
         count = self.n_components
-        names = self.latent_names
-        if names is not None and isinstance(count, numbers.Integral) and len(names) != count:
+        if isinstance(count, numbers.Integral) and self.latent_names is not None:
+            self._named(count)
+
+    def _named(self, count):
+        """``latent_names`` as strings, refused unless there are ``count`` of them."""
+        names = [str(name) for name in self.latent_names]
+        if len(names) != count:
             raise ValueError(
-                f"{type(self).__name__}: latent_names={names!r} must be {count} distinct names, one per "
-                f"latent variable (n_components={count})."
+                f"{type(self).__name__}: latent_names={self.latent_names!r} must be {count} distinct names, "
+                f"one per latent variable (n_components={count})."
             )
+        return names
 
     def get_feature_names_out(self, input_features=None):
         """Names of the latent variables, the columns of ``transform``'s output.

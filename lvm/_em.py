@@ -29,7 +29,6 @@ final E-step, so that the statistics it returns belong to the returned
 parameters.
 """
 
-import contextlib
 import copy
 import functools
 import warnings
@@ -37,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._linalg import single_blas_thread
+from ._linalg import small_problem_threads
 from ._progress import progress
 from ._source import ArraySource, DaskSource, SummarySource, chunk_rows, is_dask_array
 from .exceptions import ConvergenceWarning, LikelihoodDecreaseWarning
@@ -46,9 +45,6 @@ from .exceptions import ConvergenceWarning, LikelihoodDecreaseWarning
 # round-off in the sums that make up the log-likelihood, not an EM error.
 _DECREASE_RTOL = 1e-10
 
-# Up to this many features an M-step's p x p products are too small for a
-# second BLAS thread to help.
-_SINGLE_THREAD_MAX_P = 256
 
 
 @dataclass
@@ -122,16 +118,6 @@ def _converged(model, previous, params, stats, change, tol):
     return abs(change) < tol if test is None else bool(test(previous, params, stats, change, tol))
 
 
-def _m_step_threads(source):
-    """Single-threaded BLAS for the M-step of a model with few features.
-
-    Its products and factorisations are of p x p matrices: for small p a
-    second BLAS thread only waits, and on a busy machine each tiny call can
-    stall for milliseconds on it.
-    """
-    return single_blas_thread() if source.n_features <= _SINGLE_THREAD_MAX_P else contextlib.nullcontext()
-
-
 def run_em(model, source, params, *, tol, max_iter, callback=None, verbose=0, name="EM"):
     """Iterate EM from ``params`` until the mean log-likelihood changes by less than ``tol``.
 
@@ -170,7 +156,7 @@ def run_em(model, source, params, *, tol, max_iter, callback=None, verbose=0, na
     with progress(total=max_iter, desc=name, verbose=verbose, leave=False) as bar:
         for n_iter in range(1, max_iter + 1):
             previous = params
-            with _m_step_threads(source):
+            with small_problem_threads(source.n_features):
                 params = model._m_step(stats, params)
             stats = expected_stats(model, source, params)
             loglik = _mean_loglik(stats)

@@ -129,6 +129,20 @@ def single_blas_thread():
                 _pin["limiter"] = None
 
 
+# Up to this many variables the p x p products of an iteration are too small
+# for a second BLAS thread to help.
+SINGLE_THREAD_MAX_P = 256
+
+
+def small_problem_threads(p):
+    """Single-threaded BLAS (:func:`single_blas_thread`) for iterations on ``p x p`` matrices with small ``p``.
+
+    Their products and factorisations are too small for a second thread to
+    help, and on a busy machine each tiny call can stall for milliseconds on it.
+    """
+    return single_blas_thread() if p <= SINGLE_THREAD_MAX_P else contextlib.nullcontext()
+
+
 def floor_eigenvalues(covariance, floor):
     """The covariance with its eigenvalues raised to at least ``floor``.
 

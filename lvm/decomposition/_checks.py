@@ -3,7 +3,6 @@
 import numpy as np
 
 from .._source import is_dask_array
-from .._validation import check_latent  # noqa: F401 - PCA and PPCA import it from here
 
 
 def is_wide(X):

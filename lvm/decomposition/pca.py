@@ -23,11 +23,11 @@ from .._validation import (
     Interval,
     Options,
     check_data,
+    check_latent,
     check_n_samples,
     check_variance,
     read_data,
 )
-from ._checks import check_latent
 from ._pca_kernels import (
     lanczos_budget,
     pca_from_scatter,

@@ -24,12 +24,13 @@ from .._validation import (
     Interval,
     Options,
     check_data,
+    check_latent,
     check_n_samples,
     check_variance,
     read_data,
 )
 from . import _ppca_kernels as kernels
-from ._checks import check_latent, is_wide
+from ._checks import is_wide
 
 # Noise variance, relative to the mean variance per feature, under which the
 # model C = W W^T + s2 I is taken as singular: the data then lie in a subspace

@@ -499,7 +499,12 @@ def uls_gradient(psi, R, k):
     return np.sum(loadings**2, axis=1) + psi - np.diag(R)
 
 
-def fit_minres(R, k, *, tol=1e-9, max_iter=1000, lower=UNIQUENESS_FLOOR, callback=None):
+def minres_start(R, lower=UNIQUENESS_FLOOR):
+    """Starting uniquenesses of minres: ``1 - SMC``, within ``[lower, 1]`` (``psych::fa``'s start)."""
+    return np.clip(np.diag(R) - smc(R), lower, 1.0)
+
+
+def fit_minres(R, k, *, start=None, tol=1e-9, max_iter=1000, lower=UNIQUENESS_FLOOR, callback=None):
     """Minimum residual (unweighted least squares) fit, as ``psych::fa(fm="minres")``.
 
     Minimises :func:`uls_objective` by L-BFGS-B from ``Psi = 1 - smc``;
@@ -511,7 +516,7 @@ def fit_minres(R, k, *, tol=1e-9, max_iter=1000, lower=UNIQUENESS_FLOOR, callbac
         ``uniquenesses``, ``loadings``, ``objective``, ``n_iter``, ``converged``, ``message``.
     """
     p = len(R)
-    start = np.clip(np.diag(R) - smc(R), lower, 1.0)
+    start = minres_start(R, lower) if start is None else start
     result = optimize.minimize(
         uls_objective, start, args=(R, k), jac=uls_gradient, method="L-BFGS-B",
         bounds=[(lower, 1.0)] * p, options={"ftol": _FTOL, "gtol": tol, "maxiter": max_iter},

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._base import LatentModel, LatentNamesMixin, StreamingMixin
 from .._em import run_em
-from .._linalg import single_blas_thread
+from .._linalg import small_problem_threads
 from .._source import SummarySource
 from .._stats import ScatterStats
 from .._validation import (
@@ -34,10 +34,6 @@ from ._missing import FactorEMMixin
 from ._report import build_summary
 from .fit import fit_statistics
 from .rotation import OBLIQUE, ORTHOGONAL, Rotation, rotate, sort_factors
-
-# Up to this many variables the iterations' p x p products are too small for
-# a second BLAS thread to help.
-_SINGLE_THREAD_MAX_P = 256
 
 # A uniqueness this close to the floor counts as having hit it.
 _FLOOR_RTOL = 1e-6
@@ -406,10 +402,7 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
     def _fit_correlation(self, R, n, *, mean, scale, ml_scale, source, varying=None):
         k = self._check_k(len(R), n)
         check_factorable(R, n, self._names() if varying is None else list(np.asarray(self._names())[varying]))
-        if len(R) <= _SINGLE_THREAD_MAX_P:
-            with single_blas_thread():
-                result, history = self._estimate(R, k, n)
-        else:
+        with small_problem_threads(len(R)):
             result, history = self._estimate(R, k, n)
         if self.method == "ml":
             # From standardised variables to the data's units (the Jacobian of the scaling).
@@ -422,11 +415,11 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
     def _estimate(self, R, k, n):
         """Fit the named method to ``R``: the estimate and the history of its objective (standardised scale)."""
         history = []
-        floor = _fitting.UNIQUENESS_FLOOR
         if self.method == "minres":
-            start = np.clip(np.diag(R) - _fitting.smc(R), floor, 1.0)
+            start = _fitting.minres_start(R)
             history.append(_fitting.uls_objective(start, R, k))
-            result = _fitting.fit_minres(R, k, tol=self.tol, max_iter=self.max_iter, callback=history.append)
+            result = _fitting.fit_minres(R, k, start=start, tol=self.tol, max_iter=self.max_iter,
+                                         callback=history.append)
         elif self.method == "principal":
             # The start is the model without factors: every correlation is a residual.
             history.append(_fitting._off_diagonal_misfit(R, np.zeros((len(R), 0))))
@@ -436,10 +429,10 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
             # At the best loadings for Psi, the mean log-likelihood of standardised
             # data is -(p log 2 pi + log|R| + p + F(Psi)) / 2 (Joreskog 1967, eq. 12).
             offset = -0.5 * (len(R) * (_LOG_2PI + 1.0) + np.linalg.slogdet(R)[1])
-            start = np.clip(_fitting.ml_start(R, k), floor, 1.0)
+            start = _fitting.ml_start(R, k)
             with np.errstate(invalid="ignore"):  # a singular R has no finite objective: NaN is its value
                 history.append(_fitting.ml_objective(start, R, k))
-            result = _fitting.fit_ml_quasi_newton(R, k, tol=self.tol, max_iter=self.max_iter,
+            result = _fitting.fit_ml_quasi_newton(R, k, start=start, tol=self.tol, max_iter=self.max_iter,
                                                   callback=history.append)
             history = [offset - 0.5 * value for value in history]
         else:

@@ -275,14 +275,7 @@ class GaussianMixture(EMMixin, LatentNamesMixin, TransformerMixin, LatentModel):
         if structure.constant_second:
             self._constant_second = source.remember(
                 "complete scatter", functools.partial(_complete_scatter, center=center), rows=chunk_rows(p))
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", DegenerateComponentWarning)
-            result = self._fit_em(source, check_random_state(self.random_state), name="GaussianMixture")
-        for message in {str(w.message) for w in caught if w.category is DegenerateComponentWarning}:
-            warnings.warn(message, DegenerateComponentWarning, stacklevel=2)
-        for w in caught:
-            if w.category is not DegenerateComponentWarning:
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        result = self._fit_em(source, check_random_state(self.random_state), name="GaussianMixture")
         self._set_fitted(result, center, p)
         self._warn_degenerate(result.stats.nk, p)
         return self
@@ -405,9 +398,6 @@ class GaussianMixture(EMMixin, LatentNamesMixin, TransformerMixin, LatentModel):
         self.covariances_ = params["covariances"]
         self.precisions_cholesky_ = params["precisions_cholesky"]
         self.precisions_ = structure.precisions(self.precisions_cholesky_)
-        self.converged_ = result.converged
-        self.n_iter_ = result.n_iter
-        self.history_ = result.history
         self.lower_bound_ = float(result.history[-1])
         k = self.n_components
         self.n_parameters_ = int(k - 1 + k * p + structure.n_parameters(k, p))
