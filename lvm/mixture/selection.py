@@ -141,13 +141,15 @@ def select_mixture(X, n_components=range(1, 10), covariance_types=("full", "diag
 
 def _fit_row(X, k, covariance_type, init, options, smaller, rows):
     """The best fit for one (k, type), its start and log-likelihood; its row is appended to ``rows``."""
-    model, start = _best_fit(X, k, covariance_type, init, options, smaller)
-    loglik = float(model.score_samples(X).sum())
+    model, loglik, start = _best_fit(X, k, covariance_type, init, options, smaller)
+    # The criteria from the log-likelihood the fit already scored: as bic() and
+    # aic() compute them, without two more passes over X.
+    m, n = model.n_parameters_, _shape(X)[0]
     rows.append({
         "covariance_type": covariance_type, "mclust": MCLUST_NAMES[covariance_type],
         "n_components": k, "log_likelihood": loglik,
-        "n_parameters": model.n_parameters_, "bic": model.bic(X), "icl": model.icl(X),
-        "aic": model.aic(X), "converged": model.converged_, "n_iter": model.n_iter_, "start": start,
+        "n_parameters": m, "bic": -2.0 * loglik + m * np.log(n), "icl": model.icl(X),
+        "aic": -2.0 * loglik + 2.0 * m, "converged": model.converged_, "n_iter": model.n_iter_, "start": start,
     })
     return model, start, loglik
 
@@ -217,7 +219,7 @@ def _best_fit(X, k, covariance_type, init, options, smaller):
                 kept = refit
             if kept[1] >= smaller[1]:
                 break
-    return kept[0], kept[2]
+    return kept
 
 
 def _shape(X):
