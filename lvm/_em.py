@@ -18,7 +18,14 @@ they may be summed over chunks):
   previous mean);
 * optionally ``_em_converged(previous, params, stats, change, tol) -> bool``,
   the convergence test, for a model whose likelihood can be flat long before
-  its parameters settle; by default the change in mean log-likelihood.
+  its parameters settle; by default the change in mean log-likelihood;
+* optionally ``_em_cycles`` (an int, default 1): the number of cycles of an
+  alternating expectation-conditional maximisation (AECM; Meng & van Dyk
+  1997) iteration. Cycle ``c > 0`` runs its own E-step under the parameters
+  the previous cycle left, ``_e_step(chunk, params, cycle=c)``, and its own
+  conditional M-step, ``_m_step(stats, params, cycle=c)``, each maximising
+  over part of the parameters with a complete-data space of its own; each
+  cycle's E-step likelihood is checked for a fall like an iteration's.
 
 The driver owns everything else: the reduction of the statistics over the
 chunks of whatever holds the rows (an in-memory array, a memmap, a dask array;
@@ -94,12 +101,13 @@ def _portable(model):
     return twin
 
 
-def expected_stats(model, source, params):
-    """Sum of ``model._e_step(chunk, params)`` over the chunks of ``source``."""
+def expected_stats(model, source, params, cycle=0):
+    """Sum of ``model._e_step(chunk, params)`` over the chunks of ``source`` (``cycle=c`` passed for ``c > 0``)."""
+    extra = {"cycle": cycle} if cycle else {}
     if isinstance(source, DaskSource):
-        function = functools.partial(type(model)._e_step, _portable(model), params=params)
+        function = functools.partial(type(model)._e_step, _portable(model), params=params, **extra)
     else:
-        function = functools.partial(model._e_step, params=params)
+        function = functools.partial(model._e_step, params=params, **extra)
     rows_for = getattr(model, "_em_chunk_rows", chunk_rows)
     return source.reduce(function, rows=rows_for(getattr(source, "n_features", 1)))
 
@@ -116,6 +124,19 @@ def _converged(model, previous, params, stats, change, tol):
     """
     test = getattr(model, "_em_converged", None)
     return abs(change) < tol if test is None else bool(test(previous, params, stats, change, tol))
+
+
+def _check_rise(name, before, after, n_iter, where=""):
+    """Warn when the mean log-likelihood fell from ``before`` to ``after`` by more than round-off; return ``after``."""
+    if after - before < -_DECREASE_RTOL * max(1.0, abs(after)):
+        warnings.warn(
+            f"{name}: the log-likelihood fell from {before:.10g} to {after:.10g} "
+            f"at iteration {n_iter}{where}; EM cannot do that in exact arithmetic, so the "
+            "data are probably ill-conditioned (rescale them or add regularisation).",
+            LikelihoodDecreaseWarning,
+            stacklevel=5,
+        )
+    return after
 
 
 def run_em(model, source, params, *, tol, max_iter, callback=None, verbose=0, name="EM"):
@@ -147,6 +168,7 @@ def run_em(model, source, params, *, tol, max_iter, callback=None, verbose=0, na
     -------
     EMResult
     """
+    cycles = int(getattr(model, "_em_cycles", 1))
     stats = expected_stats(model, source, params)
     history = [_mean_loglik(stats)]
     if callback is not None:
@@ -158,6 +180,12 @@ def run_em(model, source, params, *, tol, max_iter, callback=None, verbose=0, na
             previous = params
             with small_problem_threads(source.n_features):
                 params = model._m_step(stats, params)
+            reached = history[-1]
+            for cycle in range(1, cycles):
+                stats = expected_stats(model, source, params, cycle)
+                reached = _check_rise(name, reached, _mean_loglik(stats), n_iter, f", cycle {cycle + 1}")
+                with small_problem_threads(source.n_features):
+                    params = model._m_step(stats, params, cycle=cycle)
             stats = expected_stats(model, source, params)
             loglik = _mean_loglik(stats)
             change = loglik - history[-1]
@@ -166,14 +194,7 @@ def run_em(model, source, params, *, tol, max_iter, callback=None, verbose=0, na
                 callback(n_iter, params)
             bar.set_postfix(loglik=f"{loglik:.6g}")
             bar.update(1)
-            if change < -_DECREASE_RTOL * max(1.0, abs(loglik)):
-                warnings.warn(
-                    f"{name}: the log-likelihood fell from {history[-2]:.10g} to {loglik:.10g} "
-                    f"at iteration {n_iter}; EM cannot do that in exact arithmetic, so the "
-                    "data are probably ill-conditioned (rescale them or add regularisation).",
-                    LikelihoodDecreaseWarning,
-                    stacklevel=4,
-                )
+            _check_rise(name, reached, loglik, n_iter)
             if _converged(model, previous, params, stats, change, tol):
                 converged = True
                 break

@@ -93,13 +93,13 @@ def _three_blobs(n, seed=0):
 def test_hierarchical_start_above_subset_size_is_reproducible_and_bounded(monkeypatch):
     data = _three_blobs(5000)
     seen = []
-    original = lvm.mixture.gaussian.hierarchical_labels
+    original = lvm.mixture._start.hierarchical_labels
 
     def recording(rows, n_clusters):
         seen.append(rows.shape)
         return original(rows, n_clusters)
 
-    monkeypatch.setattr(lvm.mixture.gaussian, "hierarchical_labels", recording)
+    monkeypatch.setattr(lvm.mixture._start, "hierarchical_labels", recording)
     first = _fit(lvm.GaussianMixture(3, init="hierarchical", max_iter=0, random_state=7), data)
     second = _fit(lvm.GaussianMixture(3, init="hierarchical", max_iter=0, random_state=7), data)
     np.testing.assert_array_equal(first.means_, second.means_)

@@ -26,7 +26,7 @@ from sklearn.utils import check_random_state
 import lvm
 from lvm._em import EMMixin
 from lvm._stats import Stats
-from lvm.mixture import gaussian
+from lvm.mixture import _start
 
 LOGLIK_RTOL = 1e-10
 PARAM_RTOL = 1e-8
@@ -176,7 +176,7 @@ def test_dask_input_gets_the_errors_of_arrays():
 def test_gaussian_mixture_start_on_a_sample_is_the_same_for_numpy_and_dask(seed, monkeypatch):
     # Past the sample size the start is k-means++ on a uniform sample of rows
     # and nearest-centre statistics over all rows, in chunked passes.
-    monkeypatch.setattr(gaussian, "_INIT_SAMPLE_ROWS", 500)
+    monkeypatch.setattr(_start, "INIT_SAMPLE_ROWS", 500)
     X = _data(seed)
     for init in ("kmeans++", "kmeans", "random"):
         with warnings.catch_warnings():

@@ -45,7 +45,7 @@ def centred(chunk, center):
     return out
 
 
-def _logsumexp_rows(a):
+def logsumexp_rows(a):
     """``log sum_k exp(a_nk)`` per row, stably: the row maximum is factored out first."""
     top = a.max(axis=1)
     top[~np.isfinite(top)] = 0.0
@@ -59,7 +59,7 @@ def log_resp(X, weights, means, precisions_cholesky, structure):
     """Log responsibilities and per-row log-likelihood: ((n, k), (n,))."""
     weighted = structure.log_prob(X, means, precisions_cholesky)
     weighted += np.log(weights)
-    norm = _logsumexp_rows(weighted)
+    norm = logsumexp_rows(weighted)
     weighted -= norm[:, None]
     return weighted, norm
 
@@ -246,7 +246,7 @@ def e_step_missing(X0, observed, params, structure):
         rows = np.flatnonzero(group == g)
         log_prob, filled, conditional = _pattern_terms(X0[rows], pattern, means, full)
         weighted = log_prob + log_weights
-        norm = _logsumexp_rows(weighted)
+        norm = logsumexp_rows(weighted)
         with np.errstate(under="ignore"):
             resp = np.exp(weighted - norm[:, None])
         total += norm.sum()
@@ -292,18 +292,14 @@ def _pattern_terms(rows, pattern, means, full):
     return log_prob, filled, conditional
 
 
-def log_resp_missing(X, observed, weights, means, covariances, structure):
-    """Log responsibilities and per-row log-likelihood of rows with missing entries."""
+def log_prob_missing(X, observed, means, covariances, structure):
+    """``log N(x_O | mu_kO, Sigma_kOO)`` of every row (its observed entries ``O``) under every component: (n, k)."""
     n, p = X.shape
     k = means.shape[0]
     full = structure.to_full(covariances, k, p)
     patterns, group = _pattern_groups(observed)
-    log_r = np.empty((n, k))
-    norm = np.empty(n)
+    log_prob = np.empty((n, k))
     for g, pattern in enumerate(patterns):
         rows = np.flatnonzero(group == g)
-        log_prob, _, _ = _pattern_terms(np.where(observed[rows], X[rows], 0.0), pattern, means, full)
-        weighted = log_prob + np.log(weights)
-        norm[rows] = _logsumexp_rows(weighted)
-        log_r[rows] = weighted - norm[rows][:, None]
-    return log_r, norm
+        log_prob[rows] = _pattern_terms(np.where(observed[rows], X[rows], 0.0), pattern, means, full)[0]
+    return log_prob

@@ -7,13 +7,10 @@ from collections import namedtuple
 
 import numpy as np
 import pandas as pd
-from sklearn.base import TransformerMixin
-from sklearn.cluster import kmeans_plusplus
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .._base import LatentModel, LatentNamesMixin, rowwise
-from .._em import EMMixin
+from .._base import rowwise
 from .._source import chunk_rows
 from .._stats import observed_columns
 from .._summary import Summary
@@ -25,20 +22,19 @@ from .._validation import (
     RANDOM_STATE,
     Interval,
     Options,
-    check_data,
     check_variance,
     read_data,
 )
 from ..exceptions import DegenerateComponentWarning
-from . import _em_steps
+from . import _em_steps, _start
+from ._base import MixtureModel
 from ._covariance import COVARIANCE_TYPES, sample_components
-from ._hierarchical import hierarchical_labels
 
 MixturePosterior = namedtuple("MixturePosterior", ["responsibilities", "log_responsibilities"])
 
 
 
-class GaussianMixture(EMMixin, LatentNamesMixin, TransformerMixin, LatentModel):
+class GaussianMixture(MixtureModel):
     """Gaussian mixture model fitted by expectation-maximisation.
 
     The latent variable is the class ``z`` of each point:
@@ -233,11 +229,6 @@ class GaussianMixture(EMMixin, LatentNamesMixin, TransformerMixin, LatentModel):
         self.verbose = verbose
         self.latent_names = latent_names
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = self.missing == "em"
-        return tags
-
     @property
     def _structure(self):
         return COVARIANCE_TYPES[self.covariance_type]
@@ -262,9 +253,7 @@ class GaussianMixture(EMMixin, LatentNamesMixin, TransformerMixin, LatentModel):
         data = read_data(self, X, allow_nan=self.missing == "em")
         source, columns = data.source, data.columns
         n, p = source.n_samples, source.n_features
-        k = self.n_components
-        if n < k:
-            raise ValueError(f"GaussianMixture: n_components={k} needs at least {k} samples; got {n}.")
+        self._check_rows(n)
         check_variance(columns.m2.sum() / n, columns)
         # Every chunk is centred on the column means before use: the
         # second-moment form of the M-step is then accurate far from the origin.
@@ -279,9 +268,6 @@ class GaussianMixture(EMMixin, LatentNamesMixin, TransformerMixin, LatentModel):
         self._set_fitted(result, center, p)
         self._warn_degenerate(result.stats.nk, p)
         return self
-
-    def _em_chunk_rows(self, p):
-        return _em_steps.chunk_rows(self.n_components, p)
 
     # ------------------------------------------------------- EM contract
     def _e_step(self, chunk, params):
@@ -312,20 +298,9 @@ class GaussianMixture(EMMixin, LatentNamesMixin, TransformerMixin, LatentModel):
             return params
         if self.init == "hierarchical":
             return self._hierarchical_start(source, rng, center, user)
-        sample = _init_sample(source, rng, center)
-        if self.init == "random":
-            # Random responsibilities would make every component start as
-            # the overall mean, a saddle point EM barely leaves; k random
-            # rows as seeds give a poor but honest start to watch EM from.
-            # Distinct rows, so that no two seeds coincide and leave a component empty.
-            distinct = np.unique(sample, axis=0)
-            centres = distinct[rng.choice(len(distinct), min(k, len(distinct)), replace=False)]
-        else:
-            centres = kmeans_plusplus(sample, k, random_state=rng)[0]
-            if self.init == "kmeans":
-                centres = _lloyd(source, centres, center, self._em_chunk_rows(p))
-        stats = source.reduce(functools.partial(_nearest_stats, centres=centres, center=center, structure=structure),
-                              rows=self._em_chunk_rows(p))
+        centres, _ = _start.start_centres(source, rng, center, k, self.init, self._em_chunk_rows(p))
+        stats = source.reduce(functools.partial(_start.nearest_stats, centres=centres, center=center,
+                                                structure=structure), rows=self._em_chunk_rows(p))
         previous = {"means": np.zeros((k, p)), "covariances": structure.unit(k, p)}
         params = _em_steps.m_step(stats, previous, structure, self.reg_covar, self._constant_second)
         if user:
@@ -338,14 +313,8 @@ class GaussianMixture(EMMixin, LatentNamesMixin, TransformerMixin, LatentModel):
         """The M-step of the hierarchical clustering's partition of (a sample of) the rows."""
         k, p = self.n_components, source.n_features
         structure = self._structure
-        sample = _init_sample(source, rng, center, size=_HIERARCHICAL_ROWS)
-        if len(sample) < k:
-            raise ValueError(f"GaussianMixture: init='hierarchical' clusters a sample of {len(sample)} rows, "
-                             f"fewer than n_components={k}; use init='kmeans++'.")
-        labels = hierarchical_labels(sample, k)
-        resp = np.zeros((len(sample), k))
-        resp[np.arange(len(sample)), labels] = 1.0
-        stats = _em_steps.resp_stats(sample, resp, structure)
+        sample, labels = _start.hierarchical_sample(source, rng, center, k, "GaussianMixture")
+        stats = _em_steps.resp_stats(sample, _start.one_hot(labels, k), structure)
         # The M-step's constant part must come from the same rows as the statistics.
         constant = sample.T @ sample if structure.constant_second else None
         previous = {"means": np.zeros((k, p)), "covariances": structure.unit(k, p)}
@@ -432,34 +401,14 @@ class GaussianMixture(EMMixin, LatentNamesMixin, TransformerMixin, LatentModel):
         with np.errstate(under="ignore"):
             return MixturePosterior(np.exp(log_r), log_r)
 
-    def _scores(self, X):
-        check_is_fitted(self)
-        X = check_data(self, X, reset=False, allow_nan=self.missing == "em")
-        observed = ~np.isnan(X)
+    def _component_log_prob(self, X, observed):
         # The diag, spherical and tied densities expand the square, which loses
         # digits far from the origin; shifting data and means alike cancels exactly.
         shift = self.means_.mean(axis=0)
         if observed.all():
-            return _em_steps.log_resp(X - shift, self.weights_, self.means_ - shift, self.precisions_cholesky_,
-                                      self._structure)
-        return _em_steps.log_resp_missing(X - shift, observed, self.weights_, self.means_ - shift,
-                                          self.covariances_, self._structure)
-
-    @rowwise("n_components")
-    def predict_proba(self, X):
-        """Return the responsibilities ``p(z = k | x)`` of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_components)
-            Rows sum to 1.
-        """
-        return self.posterior(X).responsibilities
+            return self._structure.log_prob(X - shift, self.means_ - shift, self.precisions_cholesky_)
+        return _em_steps.log_prob_missing(X - shift, observed, self.means_ - shift, self.covariances_,
+                                          self._structure)
 
     @rowwise("n_components")
     def transform(self, X):
@@ -477,39 +426,6 @@ class GaussianMixture(EMMixin, LatentNamesMixin, TransformerMixin, LatentModel):
         """
         return self.predict_proba(X)
 
-    @rowwise(dtype=np.intp)
-    def predict(self, X):
-        """Predict the most probable component of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Component labels.
-        """
-        return np.argmax(self._scores(X)[0], axis=1)
-
-    def fit_predict(self, X, y=None):
-        """Fit the mixture and return the most probable component of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Component labels, equal to ``fit(X).predict(X)``.
-        """
-        return self.fit(X).predict(X)
-
     def inverse_transform(self, X):
         """Map responsibilities to the expected point ``sum_k r_k mu_k``.
 
@@ -525,43 +441,6 @@ class GaussianMixture(EMMixin, LatentNamesMixin, TransformerMixin, LatentModel):
         """
         check_is_fitted(self)
         return np.asarray(X, dtype=np.float64) @ self.means_
-
-    @rowwise()
-    def score_samples(self, X):
-        """Log-likelihood of each row, ``log sum_k pi_k N(x | mu_k, Sigma_k)``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data; with missing entries, the density of the observed ones.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Log-density of each row.
-        """
-        return self._scores(X)[1]
-
-    def icl(self, X):
-        """Integrated completed likelihood (Biernacki, Celeux & Govaert 2000), lower is better.
-
-        .. math:: \\mathrm{ICL} = \\mathrm{BIC} - 2 \\sum_n \\log r_{n, \\hat z_n}
-
-        BIC penalised by the entropy of the hard classification, as mclust
-        computes it (mclust reports it with the opposite sign).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
-        float
-            The criterion.
-        """
-        log_r, _ = self._scores(X)
-        return float(self.bic(X) - 2.0 * np.max(log_r, axis=1).sum())
 
     def sample(self, n_samples=1, random_state=None):
         """Draw points and their components from the fitted mixture.
@@ -580,13 +459,7 @@ class GaussianMixture(EMMixin, LatentNamesMixin, TransformerMixin, LatentModel):
         Z : ndarray of shape (n_samples,)
             The component each was drawn from.
         """
-        check_is_fitted(self)
-        if isinstance(n_samples, (bool, np.bool_)) or not isinstance(n_samples, numbers.Integral):
-            raise TypeError(f"n_samples must be an integer; got {n_samples!r}.")
-        if n_samples < 1:
-            raise ValueError(f"n_samples must be at least 1; got {n_samples}.")
-        rng = check_random_state(random_state)
-        counts = rng.multinomial(n_samples, self.weights_)
+        rng, counts = self._draw_counts(n_samples, random_state)
         k, p = self.means_.shape
         full = self._structure.to_full(self.covariances_, k, p)
         return sample_components(rng, self.means_, full, counts)
@@ -617,74 +490,6 @@ class GaussianMixture(EMMixin, LatentNamesMixin, TransformerMixin, LatentModel):
                 "mean log-likelihood": self.lower_bound_, "iterations": self.n_iter_,
                 "converged": self.converged_, "parameters": self.n_parameters_}
         return Summary("Gaussian mixture", info, {"components": components, "covariances": covariances})
-
-
-# Rows drawn for the starting centres when the data have more: enough for
-# k-means++ to see every cluster of any weight that matters, few enough that
-# the sample is small beside the data (Bahmani et al. 2012 make the same case
-# for seeding on a sample).
-_INIT_SAMPLE_ROWS = 100_000
-# Rows clustered for init="hierarchical": mclust's default subset
-# (mclust.options("subset")); the agglomeration needs memory quadratic in it.
-_HIERARCHICAL_ROWS = 2000
-# Lloyd iterations of init="kmeans", and the centre shift (relative to the data's
-# spread) under which they stop.
-_LLOYD_MAX_ITER = 100
-_LLOYD_TOL = 1e-4
-
-
-def _init_sample(source, rng, center, size=_INIT_SAMPLE_ROWS):
-    """Centred rows to seed from, NaN as 0: all rows when at most ``size``, else a uniform sample.
-
-    The sample is drawn with replacement and duplicates dropped, which needs
-    memory for the sample only (not an index of every row), and is the same
-    for an array and a dask array of the same data and ``random_state``.
-    """
-    n = source.n_samples
-    if n <= size:
-        rows = source.take(slice(None))
-    else:
-        rows = source.take(np.unique(rng.randint(0, n, size=size)))
-    rows -= center
-    return np.nan_to_num(rows, copy=False, nan=0.0)
-
-
-def _nearest(data, centres):
-    distances = ((data[:, None, :] - centres[None]) ** 2).sum(axis=2)
-    return np.argmin(distances, axis=1)
-
-
-def _nearest_stats(chunk, centres, center, structure=None):
-    """Statistics of a hard assignment of each centred row (NaN as 0) to its nearest centre.
-
-    With a covariance ``structure``, the second moment it needs too; without, counts and sums.
-    """
-    centred = chunk - center
-    observed = ~np.isnan(centred)
-    data = np.where(observed, centred, 0.0)
-    k = len(centres)
-    resp = np.zeros((len(data), k))
-    resp[np.arange(len(data)), _nearest(data, centres)] = 1.0
-    if structure is None:
-        return _em_steps.resp_stats(data, resp, None)
-    # Each row's second moment is taken about its own centre: about the data's
-    # centre it would cancel for tight clusters far from it.
-    return _em_steps.resp_stats(data, resp, structure, origins=centres, far=np.ones(k, dtype=bool))
-
-
-def _lloyd(source, centres, center, rows):
-    """Lloyd's k-means iterations from ``centres``, one chunked pass (of ``rows`` per chunk) over the rows each."""
-    scale = np.sqrt(observed_columns(source).variance().sum())
-    for _ in range(_LLOYD_MAX_ITER):
-        stats = source.reduce(functools.partial(_nearest_stats, centres=centres, center=center), rows=rows)
-        moved = centres.copy()
-        filled = stats.nk > 0
-        moved[filled] = stats.sums[filled] / stats.nk[filled, None]
-        shift = np.max(np.sqrt(((moved - centres) ** 2).sum(axis=1)))
-        centres = moved
-        if shift <= _LLOYD_TOL * scale:
-            break
-    return centres
 
 
 def _complete_scatter(chunk, center):

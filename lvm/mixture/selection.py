@@ -10,7 +10,8 @@ from .._progress import check_verbose, progress
 from ..exceptions import ConvergenceWarning, DegenerateComponentWarning
 from . import _hierarchical
 from ._covariance import COVARIANCE_TYPES
-from .gaussian import _HIERARCHICAL_ROWS, GaussianMixture
+from ._start import HIERARCHICAL_ROWS
+from .gaussian import GaussianMixture
 
 # mclust's names for lvm's four covariance structures.
 MCLUST_NAMES = {"spherical": "VII", "diag": "VVI", "tied": "EEE", "full": "VVV"}
@@ -190,7 +191,7 @@ def _best_fit(X, k, covariance_type, init, options, smaller):
     """The best of the hierarchical and the user's starts; refitted from ``smaller`` when below it."""
     runs = []
     n, p = _shape(X)
-    if init != "hierarchical" and _hierarchical.affordable(min(n, _HIERARCHICAL_ROWS), p):
+    if init != "hierarchical" and _hierarchical.affordable(min(n, HIERARCHICAL_ROWS), p):
         # One hierarchical start: below the subset size every repeat would be the same.
         single = {key: value for key, value in options.items() if key != "n_init"}
         runs.append((*_fit(X, k, covariance_type, init="hierarchical", **single), "hierarchical"))
