@@ -234,7 +234,6 @@ def missing_e_step(X, mean, loadings, noise, centre=None):
         About ``centre``, or about ``mean`` when no centre is given.
     """
     n, p = X.shape
-    k = loadings.shape[1]
     observed = ~np.isnan(X)
     missing = ~observed
     if centre is None:
@@ -245,21 +244,55 @@ def missing_e_step(X, mean, loadings, noise, centre=None):
     relative = np.where(observed, X - centre, 0.0)
     centered = np.where(observed, relative - offset, 0.0)
     post_mean, post_cov, logpdf = masked_posterior(centered, observed, loadings, noise)
-    noise = np.broadcast_to(np.asarray(noise, dtype=np.float64), (p,))
     filled = np.where(observed, relative, offset + post_mean @ loadings.T)
-    # sum over the rows where x_j is missing of Cov_n: (p, k, k)
-    missing_cov = np.einsum("nj,nkl->jkl", missing.astype(np.float64), post_cov)
-    gram = np.empty((k + 1, k + 1))
-    gram[:k, :k] = post_cov.sum(axis=0) + post_mean.T @ post_mean
-    gram[:k, k] = gram[k, :k] = post_mean.sum(axis=0)
-    gram[k, k] = n
-    cross = np.empty((p, k + 1))
-    cross[:, :k] = filled.T @ post_mean + np.einsum("jkl,jl->jk", missing_cov, loadings)
-    cross[:, k] = filled.sum(axis=0)
-    second = np.einsum("ij,ij->j", filled, filled)
-    second += np.einsum("jkl,jk,jl->j", missing_cov, loadings, loadings)
-    second += missing.sum(axis=0) * noise
+    gram, cross, second = expected_moments(filled, missing, loadings, noise, post_mean, post_cov)
     return MissingDataStats(n, float(logpdf.sum()), gram, cross, second, centre)
+
+
+def expected_moments(filled, missing, loadings, noise, post_mean, post_cov, weights=None):
+    """Weighted sums of ``E[z~ z~^T]``, ``E[y z~^T]`` and ``E[y_j^2]`` over rows with missing entries.
+
+    ``z~ = (z, 1)``; ``y`` is a row about some frame with every missing entry
+    ``j`` filled by its conditional mean (``filled``); given the posterior
+    ``z | x_O ~ N(m_n, C_n)``, a missing ``y_nj = w_j^T z_n + e_nj`` adds
+    ``w_j^T C_n`` to ``E[y_nj z_n^T]`` and ``w_j^T C_n w_j + psi_j`` to
+    ``E[y_nj^2]`` beyond its filled value (Ghahramani & Jordan 1994).
+
+    Parameters
+    ----------
+    filled : ndarray of shape (n, p)
+    missing : ndarray of shape (n, p), bool
+    loadings : ndarray of shape (p, k)
+    noise : float or ndarray of shape (p,)
+    post_mean : ndarray of shape (n, k)
+    post_cov : ndarray of shape (n, k, k)
+    weights : ndarray of shape (n,), optional
+        Each row's weight (a mixture's responsibilities); 1 by default.
+
+    Returns
+    -------
+    gram : ndarray of shape (k + 1, k + 1)
+    cross : ndarray of shape (p, k + 1)
+    second : ndarray of shape (p,)
+    """
+    n, p = filled.shape
+    k = loadings.shape[1]
+    weights = np.ones(n) if weights is None else weights
+    noise = np.broadcast_to(np.asarray(noise, dtype=np.float64), (p,))
+    weighted_mean = post_mean * weights[:, None]
+    # sum over the rows where x_j is missing of r_n C_n: (p, k, k)
+    missing_cov = np.einsum("nj,nkl->jkl", missing * weights[:, None], post_cov)
+    gram = np.empty((k + 1, k + 1))
+    gram[:k, :k] = np.einsum("n,nkl->kl", weights, post_cov) + weighted_mean.T @ post_mean
+    gram[:k, k] = gram[k, :k] = weighted_mean.sum(axis=0)
+    gram[k, k] = weights.sum()
+    cross = np.empty((p, k + 1))
+    cross[:, :k] = filled.T @ weighted_mean + np.einsum("jkl,jl->jk", missing_cov, loadings)
+    cross[:, k] = weights @ filled
+    second = weights @ (filled * filled)
+    second += np.einsum("jkl,jk,jl->j", missing_cov, loadings, loadings)
+    second += (weights @ missing) * noise
+    return gram, cross, second
 
 
 def missing_m_step(stats, offset=False):
