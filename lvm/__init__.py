@@ -13,9 +13,10 @@ from .compare import compare, compression_table
 from .decomposition import PCA, PPCA
 from .factor import FactorAnalysis
 from .io import load
-from .mixture import GaussianMixture, select_mixture
+from .mixture import GaussianMixture, MixtureOfFactorAnalyzers, MixtureOfPPCA, select_mixture
 
 __all__ = [
-    "Autoencoder", "FactorAnalysis", "GaussianMixture", "LatentModel", "PCA", "PPCA", "__version__",
+    "Autoencoder", "FactorAnalysis", "GaussianMixture", "LatentModel", "MixtureOfFactorAnalyzers", "MixtureOfPPCA",
+    "PCA", "PPCA", "__version__",
     "compare", "compression_table", "datasets", "factor", "load", "metrics", "mixture", "plot", "select_mixture",
 ]

@@ -106,6 +106,8 @@ class LatentNamesMixin:
 
     _latent_prefix = "Z"
     _latent_first = 1
+    # The constructor parameter that counts the latent variables.
+    _latent_count = "n_components"
 
     def _n_latent(self):
         return self.n_components_
@@ -119,7 +121,7 @@ class LatentNamesMixin:
     def _check_params(self):
         # Also refuses latent_names of the wrong length when n_components is a number.
         super()._check_params()
-        count = self.n_components
+        count = getattr(self, self._latent_count)
         if isinstance(count, numbers.Integral) and self.latent_names is not None:
             self._named(count)
 
@@ -129,7 +131,7 @@ class LatentNamesMixin:
         if len(names) != count:
             raise ValueError(
                 f"{type(self).__name__}: latent_names={self.latent_names!r} must be {count} distinct names, "
-                f"one per latent variable (n_components={count})."
+                f"one per latent variable ({self._latent_count}={count})."
             )
         return names
 

@@ -1,0 +1,604 @@
+"""Mixtures of factor analyzers and of probabilistic PCA: clusters, each with its own low-dimensional latent space."""
+
+import numbers
+import warnings
+from collections import namedtuple
+
+import numpy as np
+import pandas as pd
+from scipy import linalg
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from .. import _lowrank
+from .._base import rowwise
+from .._stats import observed_columns
+from .._summary import Summary
+from .._validation import (
+    BOOLEAN,
+    CALLABLE,
+    NAMES,
+    NONE,
+    RANDOM_STATE,
+    Interval,
+    Options,
+    check_data,
+    check_latent,
+    check_variance,
+    read_data,
+)
+from ..exceptions import DegenerateComponentWarning
+from . import _mfa_steps, _start
+from ._base import MixtureModel
+
+MixtureOfFactorsPosterior = namedtuple(
+    "MixtureOfFactorsPosterior", ["responsibilities", "log_responsibilities", "means", "covariances"])
+
+# Rows labelled at a time when the start assigns its sample to the nearest centres.
+_LABEL_ROWS = 8192
+
+
+class LowRankMixture(MixtureModel):
+    """Base class of the mixtures of low-rank-plus-diagonal Gaussians (not for direct use).
+
+    Component ``k`` is ``x = mu_k + W_k z + e`` with ``z ~ N(0, I_q)`` and
+    ``e ~ N(0, Psi_k)``; a subclass names the noise structure of ``Psi_k``
+    (:mod:`lvm.mixture._mfa_steps`).
+    """
+
+    _parameter_constraints = {
+        "n_components": [Interval(numbers.Integral, 1, None)],
+        "n_factors": [Interval(numbers.Integral, 0, None)],
+        "algorithm": [Options("aecm", "em")],
+        "init": [Options(*_start.STARTS)],
+        "n_init": [Interval(numbers.Integral, 1, None)],
+        "max_iter": [Interval(numbers.Integral, 0, None)],
+        "tol": [Interval(numbers.Real, 0, None)],
+        "reg": [Interval(numbers.Real, 0, None)],
+        "missing": [Options("error", "em")],
+        "random_state": [RANDOM_STATE],
+        "callback": [CALLABLE, NONE],
+        "verbose": [Interval(numbers.Integral, 0, None), Options(False, True)],
+        "latent_names": [NAMES, NONE],
+    }
+    _latent_count = "n_factors"
+
+    def _n_latent(self):
+        return self.n_factors
+
+    @property
+    def _em_cycles(self):
+        return 2 if self.algorithm == "aecm" else 1
+
+    @property
+    def _n_features_out(self):
+        return self.n_factors
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y=None):
+        """Fit the mixture by AECM (or EM), keeping the best of ``n_init`` starts.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data (an array, a memmap or a dask array); NaN marks a missing
+            entry when ``missing="em"``.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+            The fitted model.
+        """
+        self._check_params()
+        data = read_data(self, X, allow_nan=self.missing == "em")
+        source, columns = data.source, data.columns
+        n, p = source.n_samples, source.n_features
+        self._check_rows(n)
+        if self.n_factors >= p:
+            raise ValueError(f"{type(self).__name__}: n_factors={self.n_factors} must be below "
+                             f"n_features={p}; a component with as many factors as variables has no noise.")
+        check_variance(columns.m2.sum() / n, columns)
+        result = self._fit_em(source, check_random_state(self.random_state))
+        self._set_fitted(result, p)
+        return self
+
+    def _floor(self, source):
+        """The least noise variance of each column: ``reg`` times its variance (and never 0)."""
+        variance = observed_columns(source).variance()
+        return np.maximum(self.reg * variance, 16 * np.finfo(np.float64).eps * np.mean(variance))
+
+    # ------------------------------------------------------- EM contract
+    def _e_step(self, chunk, params, cycle=0):
+        # AECM's first cycle needs counts and sums only; its second, and EM, the factor moments.
+        factors = self.algorithm == "em" or cycle == 1
+        centred = chunk - params["center"]
+        incomplete = np.isnan(centred).any(axis=1) if self.missing == "em" else None
+        if incomplete is None or not incomplete.any():
+            return _mfa_steps.e_step(centred, params, factors)
+        rows = centred[incomplete]
+        stats = _mfa_steps.e_step_missing(rows, ~np.isnan(rows), params, factors)
+        if incomplete.all():
+            return stats
+        return _mfa_steps.e_step(centred[~incomplete], params, factors) + stats
+
+    def _m_step(self, stats, params, cycle=0):
+        structure, floor = self._noise, params["floor"]
+        if self.algorithm == "em":
+            return dict(params, **_mfa_steps.m_step(stats, params, structure, floor))
+        if cycle == 0:
+            weights, means = _mfa_steps.weights_and_means(stats, params)
+            return dict(params, weights=weights, means=means)
+        return _mfa_steps.loadings_and_noise(stats, params, structure, floor)
+
+    def _init_params(self, source, rng):
+        """A partition of (a sample of) the rows, and each part's probabilistic PCA in closed form.
+
+        Tipping & Bishop (1999, eqs. 7-8) for each part ``k`` with scatter
+        ``S_k``: ``W_k = U_q (Lambda_q - sigma^2 I)^{1/2}``, ``sigma^2`` the
+        mean of the other eigenvalues; the noise is then the diagonal of
+        ``S_k - W_k W_k^T``, pooled as the noise structure requires.
+        """
+        k, p, q = self.n_components, source.n_features, self.n_factors
+        center = observed_columns(source).mean
+        floor = self._floor(source)
+        name = type(self).__name__
+        if self.init == "hierarchical":
+            sample, labels = _start.hierarchical_sample(source, rng, center, k, name)
+        else:
+            centres, sample = _start.start_centres(source, rng, center, k, self.init, self._em_chunk_rows(p))
+            labels = np.concatenate([_start.nearest(sample[i : i + _LABEL_ROWS], centres)
+                                     for i in range(0, len(sample), _LABEL_ROWS)])
+        counts = np.bincount(labels, minlength=k).astype(np.float64)
+        means, loadings, noise = np.empty((k, p)), np.zeros((k, p, q)), np.empty((k, p))
+        for j in range(k):
+            # A part too small for its factors starts from the scatter of all rows about its centre.
+            rows = sample[labels == j] if counts[j] > q + 1 else sample
+            means[j] = rows.mean(axis=0)
+            loadings[j], noise[j] = _closed_form_start(rows - means[j], q)
+        counts = np.maximum(counts, 1.0)
+        noise = np.maximum(self._noise.pool(noise, counts), floor)
+        return {"weights": counts / counts.sum(), "means": means, "loadings": loadings, "noise": noise,
+                "center": center, "floor": floor}
+
+    def _set_fitted(self, result, p):
+        params = result.params
+        k, q = self.n_components, self.n_factors
+        self.weights_ = params["weights"]
+        self.means_ = params["means"] + params["center"]
+        self.loadings_ = params["loadings"]
+        setattr(self, self._noise.attribute, self._noise.public(params["noise"]))
+        self.lower_bound_ = float(result.history[-1])
+        self.n_parameters_ = int(k - 1 + k * p + k * (p * q - q * (q - 1) // 2) + self._noise.n_parameters(k, p))
+        thin = np.flatnonzero(result.stats.nk < q + 2)
+        if thin.size:
+            warnings.warn(
+                f"{type(self).__name__}: component(s) {thin.tolist()} hold fewer than n_factors + 2 = {q + 2} "
+                f"points (effective sizes {np.round(result.stats.nk[thin], 2).tolist()}); their loadings are "
+                "not determined by the data. Use fewer components or factors.",
+                DegenerateComponentWarning, stacklevel=3)
+
+    def _noise_per_column(self):
+        """``Psi_k`` as (K, p) variances."""
+        noise = getattr(self, self._noise.attribute)
+        return np.broadcast_to(noise[:, None] if noise.ndim == 1 else noise, self.means_.shape)
+
+    # ---------------------------------------------------------- inference
+    def _component_log_prob(self, X, observed):
+        noise = self._noise_per_column()
+        if observed.all():
+            return _mfa_steps.log_prob(X, self.means_, self.loadings_, noise)
+        return _mfa_steps.log_prob_missing(X, observed, self.means_, self.loadings_, noise)
+
+    def posterior(self, X):
+        """Posterior of the component and of its factors, given each row.
+
+        .. math:: r_{nk} = p(k \\mid x_n), \\qquad
+                  z \\mid x_n, k \\sim N\\big(M_k^{-1} W_k^T \\Psi_k^{-1} (x_n - \\mu_k),\\; M_k^{-1}\\big),
+                  \\qquad M_k = I + W_k^T \\Psi_k^{-1} W_k
+
+        (Ghahramani & Hinton 1996; with missing entries, ``W_k``, ``Psi_k``
+        and ``x - mu_k`` restricted to each row's observed coordinates).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        MixtureOfFactorsPosterior
+            ``responsibilities`` and ``log_responsibilities`` (n_samples,
+            n_components); ``means`` (n_samples, n_components, n_factors), the
+            factors' posterior mean under each component; ``covariances``
+            (n_components, n_factors, n_factors), or (n_samples,
+            n_components, n_factors, n_factors) when rows have missing entries.
+        """
+        log_r, _ = self._scores(X)
+        X = check_data(self, X, reset=False, allow_nan=self.missing == "em")
+        observed = ~np.isnan(X)
+        noise = self._noise_per_column()
+        means, covariances = [], []
+        for j in range(self.n_components):
+            if observed.all():
+                _, mean, cov = _mfa_steps.component_terms(X - self.means_[j], self.loadings_[j], noise[j])
+            else:
+                centered = np.where(observed, X - self.means_[j], 0.0)
+                mean, cov, _ = _lowrank.masked_posterior(centered, observed, self.loadings_[j], noise[j])
+            means.append(mean)
+            covariances.append(cov)
+        with np.errstate(under="ignore"):
+            resp = np.exp(log_r)
+        return MixtureOfFactorsPosterior(resp, log_r, np.stack(means, axis=1), np.stack(covariances, axis=-3))
+
+    @rowwise("n_factors")
+    def transform(self, X):
+        """Responsibility-weighted posterior mean of the factors, ``sum_k r_nk E[z | x_n, k]``.
+
+        Each component's factors have their own axes (loadings are defined up
+        to a rotation per component), so this average is a summary for plots;
+        :meth:`posterior` gives each component's posterior and :meth:`predict`
+        the component.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_factors)
+        """
+        post = self.posterior(X)
+        return np.einsum("nk,nkq->nq", post.responsibilities, post.means)
+
+    def inverse_transform(self, Z, component=None):
+        """Map factor values to data space: ``E[x | z] = sum_k pi_k (mu_k + W_k z)``, or ``mu_k + W_k z``.
+
+        In the generative model ``z`` is drawn independently of the
+        component, so given ``z`` alone the expected point averages the
+        components by their weights; given the component too, it is that
+        component's ``mu_k + W_k z``.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, n_factors)
+            Factor values.
+        component : int or None, default=None
+            The component to map through; None averages them by ``weights_``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        Z = check_latent(self, Z)
+        if component is None:
+            return self.weights_ @ self.means_ + Z @ np.einsum("k,kpq->pq", self.weights_, self.loadings_).T
+        if isinstance(component, (bool, np.bool_)) or not isinstance(component, numbers.Integral) or not (
+                0 <= component < self.n_components):
+            raise ValueError(f"component must be an integer in [0, {self.n_components}); got {component!r}.")
+        return self.means_[component] + Z @ self.loadings_[component].T
+
+    def reconstruct(self, X):
+        """Each row's expected reconstruction, ``sum_k r_nk (mu_k + W_k E[z | x_n, k])``.
+
+        The lossy round trip through each component's latent space, averaged
+        over the components by the responsibilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
+        post = self.posterior(X)
+        through = self.means_[None] + np.einsum("kpq,nkq->nkp", self.loadings_, post.means)
+        return np.einsum("nk,nkp->np", post.responsibilities, through)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw points and their components: ``x = mu_k + W_k z + e``, ``z ~ N(0, I)``, ``e ~ N(0, Psi_k)``.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of draws, at least 1.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draw.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The points.
+        labels : ndarray of shape (n_samples,)
+            The component each was drawn from.
+        """
+        rng, counts = self._draw_counts(n_samples, random_state)
+        labels = np.repeat(np.arange(self.n_components), counts)
+        noise = self._noise_per_column()
+        z = rng.standard_normal((len(labels), self.n_factors))
+        e = rng.standard_normal((len(labels), self.means_.shape[1])) * np.sqrt(noise[labels])
+        X = self.means_[labels] + np.einsum("npq,nq->np", self.loadings_[labels], z) + e
+        return X, labels
+
+    def covariances(self):
+        """Each component's covariance ``W_k W_k^T + Psi_k`` as a full matrix, shape (K, p, p).
+
+        The fit never forms them; they are here for plots and comparison.
+
+        Returns
+        -------
+        ndarray of shape (n_components, n_features, n_features)
+        """
+        check_is_fitted(self)
+        full = np.einsum("kpq,krq->kpr", self.loadings_, self.loadings_)
+        noise = self._noise_per_column()
+        idx = np.arange(full.shape[1])
+        full[:, idx, idx] += noise
+        return full
+
+    def summary(self):
+        """Report the weights, means, loadings and noise of the components as tables.
+
+        Returns
+        -------
+        Summary
+            Tables ``"components"`` (weight, mean and noise of each) and
+            ``"loadings"`` (one block of ``n_features x n_factors`` per component).
+        """
+        check_is_fitted(self)
+        names, labels = self._names(), [f"component {j}" for j in range(self.n_components)]
+        factors = self._latent_names()
+        components = pd.DataFrame(self.means_, index=labels, columns=names)
+        components.insert(0, "weight", self.weights_)
+        noise = pd.DataFrame(self._noise_per_column(), index=labels, columns=[f"noise {c}" for c in names])
+        loadings = pd.concat({label: pd.DataFrame(self.loadings_[j], index=names, columns=factors)
+                              for j, label in enumerate(labels)})
+        info = {"components": self.n_components, "factors": self.n_factors, "algorithm": self.algorithm,
+                "mean log-likelihood": self.lower_bound_, "iterations": self.n_iter_,
+                "converged": self.converged_, "parameters": self.n_parameters_}
+        return Summary(self._title, info, {"components": pd.concat([components, noise], axis=1),
+                                           "loadings": loadings})
+
+
+def _closed_form_start(rows, q):
+    """Probabilistic PCA of centred ``rows`` in closed form: loadings (p, q) and per-column noise (p,)."""
+    n, p = rows.shape
+    variances = np.einsum("ij,ij->j", rows, rows) / n
+    if q == 0:
+        return np.zeros((p, 0)), variances
+    _, values, axes = linalg.svd(rows, full_matrices=False)
+    eigen = np.zeros(p)
+    eigen[: len(values)] = values**2 / n
+    sigma2 = max(variances.sum() - eigen[:q].sum(), 0.0) / (p - q)
+    loadings = axes[:q].T * np.sqrt(np.maximum(eigen[:q] - sigma2, 0.0))
+    return loadings, variances - np.einsum("jk,jk->j", loadings, loadings)
+
+
+_COMMON_PARAMETERS = """
+    n_components : int, default=1
+        Number of components ``K``.
+    n_factors : int, default=1
+        Latent dimension ``q`` of every component (0: a Gaussian mixture
+        with the noise structure as covariance)."""
+
+_FIT_PARAMETERS = """
+    algorithm : {"aecm", "em"}, default="aecm"
+        ``"aecm"``: two cycles per iteration (McLachlan & Peel 2000, section
+        8.5): weights and means from the responsibilities, then loadings and
+        noise from responsibilities recomputed under the new means (two passes
+        over the data). ``"em"``: one pass, all parameters at once from the
+        expected moments of ``(z, 1)`` (Ghahramani & Hinton 1996).
+    init : {"kmeans", "kmeans++", "random", "hierarchical"}, default="kmeans"
+        The starting partition (as :class:`~lvm.GaussianMixture`'s ``init``);
+        each part then starts as its probabilistic PCA in closed form.
+    n_init : int, default=1
+        Number of starts; the one with the highest likelihood is kept.
+    max_iter : int, default=1000
+        Most iterations per start.
+    tol : float, default=1e-5
+        Stop when the mean log-likelihood per sample changes by less.
+    reg : float, default=1e-6
+        Floor of every noise variance, as a fraction of its column's
+        variance: the likelihood is unbounded as a noise variance goes to 0
+        (a component on a subspace holding few points), and the M-step then
+        maximises subject to the floor, which keeps EM monotone.
+    missing : {"error", "em"}, default="error"
+        ``"em"`` accepts NaN: the E-step marginalises the missing entries.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the start.
+    callback : callable or None, default=None
+        ``callback(iteration, params)`` after every iteration; ``params``
+        holds ``weights``, ``means`` (of centred data: add ``center``),
+        ``loadings`` (K, p, q) and ``noise`` (K, p).
+    verbose : bool or int, default=0
+        Progress bar during the fit.
+    latent_names : list of str or None, default=None
+        Names of the ``n_factors`` factors (``Z1, Z2, ...``)."""
+
+_COMMON_NOTES = """
+    Every density goes through the Woodbury identity and the determinant
+    lemma in the ``q``-dimensional latent space (``lvm._lowrank``):
+    ``log|C_k| = log|Psi_k| + log|M_k|`` and
+    ``(x - mu_k)^T C_k^{-1} (x - mu_k) = ||y - V_k m||^2 + ||m||^2`` with
+    ``y = Psi_k^{-1/2} (x - mu_k)``, ``V_k = Psi_k^{-1/2} W_k`` and ``m`` the
+    posterior mean, so an iteration costs ``O(n K p q)`` and no ``p x p``
+    matrix is formed. The E-step's statistics (per component: the weighted
+    sums of ``E[z~ z~^T]``, ``E[(x - mu_k) z~^T]``, ``E[(x - mu_k)^2]``, with
+    ``z~ = (z, 1)``) add over chunks of rows, so the fit runs on memmaps and
+    dask arrays through lvm's EM driver. With ``n_factors=0`` the model is a
+    Gaussian mixture with the noise as covariance, and ``algorithm="em"``
+    then takes the same steps as :class:`~lvm.GaussianMixture`.
+
+    The loadings of each component are defined up to an orthogonal rotation
+    of its factors; ``transform`` averages factors whose axes differ between
+    components, and is a summary for plots.
+
+    References
+    ----------
+    Ghahramani, Z. and Hinton, G. E. (1996). The EM algorithm for mixtures of
+    factor analyzers. Tech. Rep. CRG-TR-96-1, University of Toronto.
+
+    Tipping, M. E. and Bishop, C. M. (1999). Mixtures of probabilistic
+    principal component analyzers. Neural Computation 11, 443-482.
+    doi:10.1162/089976699300016728
+
+    McLachlan, G. J. and Peel, D. (2000). Finite Mixture Models, chapter 8.
+    Wiley. doi:10.1002/0471721182
+
+    Meng, X.-L. and van Dyk, D. (1997). The EM algorithm -- an old folk-song
+    sung to a fast new tune. JRSS B 59, 511-567. doi:10.1111/1467-9868.00082
+"""
+
+_COMMON_ATTRIBUTES = """
+    weights_ : ndarray of shape (n_components,)
+        Mixing proportions.
+    means_ : ndarray of shape (n_components, n_features)
+        Component means.
+    loadings_ : ndarray of shape (n_components, n_features, n_factors)
+        Each component's loadings ``W_k``.
+    converged_ : bool
+        Whether the best start met ``tol``.
+    n_iter_ : int
+        Iterations of the best start.
+    history_ : ndarray of shape (n_iter_ + 1,)
+        Mean log-likelihood per sample of the start and after every iteration.
+    lower_bound_ : float
+        Final mean log-likelihood per sample.
+    n_parameters_ : int
+        ``K - 1`` weights, ``K p`` means, ``K (p q - q (q - 1) / 2)``
+        loadings (a rotation per component is not identified) and the noise
+        parameters.
+    n_features_in_ : int
+        Number of features seen in fitting.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame with string column names."""
+
+
+class MixtureOfFactorAnalyzers(LowRankMixture):
+    __doc__ = f"""Mixture of factor analyzers fitted by AECM: clusters, each a factor model.
+
+    .. math:: k \\sim \\mathrm{{Categorical}}(\\pi), \\qquad z \\sim N(0, I_q), \\qquad
+              x \\mid k, z \\sim N(\\mu_k + W_k z, \\Psi_k),
+
+    with ``Psi_k`` diagonal (the uniquenesses), so
+    ``x | k ~ N(mu_k, W_k W_k^T + Psi_k)``: each cluster lies near its own
+    ``q``-dimensional subspace (Ghahramani & Hinton 1996; McLachlan & Peel
+    2000, chapter 8). One component is factor analysis; no factors, a
+    Gaussian mixture with diagonal covariances.
+
+    Parameters
+    ----------{_COMMON_PARAMETERS}
+    shared_uniquenesses : bool, default=False
+        One ``Psi`` for all components (McLachlan & Peel's ``Psi_k = Psi``).{_FIT_PARAMETERS}
+
+    Attributes
+    ----------{_COMMON_ATTRIBUTES}
+    uniquenesses_ : ndarray of shape (n_components, n_features)
+        Each component's noise variances (equal rows when shared).
+
+    See Also
+    --------
+    MixtureOfPPCA : Isotropic noise per component.
+    lvm.select_mixture : Choose ``K`` and ``q`` by BIC.
+
+    Notes
+    -----{_COMMON_NOTES}
+    Examples
+    --------
+    >>> import lvm
+    >>> data = lvm.datasets.make_mfa_data(600, 10, 3, 2, random_state=0)
+    >>> mfa = lvm.MixtureOfFactorAnalyzers(3, 2, random_state=0).fit(data.X)
+    >>> mfa.loadings_.shape
+    (3, 10, 2)
+    """
+
+    _title = "Mixture of factor analyzers"
+
+    def __init__(self, n_components=1, n_factors=1, *, shared_uniquenesses=False, algorithm="aecm", init="kmeans",
+                 n_init=1, max_iter=1000, tol=1e-5, reg=1e-6, missing="error", random_state=None, callback=None,
+                 verbose=0, latent_names=None):
+        self.n_components = n_components
+        self.n_factors = n_factors
+        self.shared_uniquenesses = shared_uniquenesses
+        self.algorithm = algorithm
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.reg = reg
+        self.missing = missing
+        self.random_state = random_state
+        self.callback = callback
+        self.verbose = verbose
+        self.latent_names = latent_names
+
+    _parameter_constraints = {**LowRankMixture._parameter_constraints, "shared_uniquenesses": [BOOLEAN]}
+
+    @property
+    def _noise(self):
+        return _mfa_steps.SharedUniquenesses if self.shared_uniquenesses else _mfa_steps.Uniquenesses
+
+
+class MixtureOfPPCA(LowRankMixture):
+    __doc__ = f"""Mixture of probabilistic principal component analyzers (Tipping & Bishop 1999).
+
+    .. math:: k \\sim \\mathrm{{Categorical}}(\\pi), \\qquad z \\sim N(0, I_q), \\qquad
+              x \\mid k, z \\sim N(\\mu_k + W_k z, \\sigma_k^2 I),
+
+    a mixture of factor analyzers with isotropic noise per component; at the
+    maximum, each ``W_k`` spans the leading principal subspace of its
+    component's responsibility-weighted scatter. One component is
+    :class:`~lvm.PPCA`; no factors, a Gaussian mixture with spherical covariances.
+
+    Parameters
+    ----------{_COMMON_PARAMETERS}{_FIT_PARAMETERS}
+
+    Attributes
+    ----------{_COMMON_ATTRIBUTES}
+    noise_variance_ : ndarray of shape (n_components,)
+        Each component's ``sigma_k^2``.
+
+    See Also
+    --------
+    MixtureOfFactorAnalyzers : Diagonal noise per component.
+
+    Notes
+    -----{_COMMON_NOTES}
+    The second AECM cycle is Tipping & Bishop's (1999, appendix C) update,
+    ``W~ = S W (sigma^2 I + M^{{-1}} W^T S W)^{{-1}}``,
+    ``sigma~^2 = tr(S - S W M^{{-1}} W~^T) / p``, written in the E-step's
+    statistics: it needs ``S W``, never ``S``.
+
+    Examples
+    --------
+    >>> import lvm
+    >>> data = lvm.datasets.make_mfa_data(600, 10, 3, 2, random_state=0)
+    >>> mppca = lvm.MixtureOfPPCA(3, 2, random_state=0).fit(data.X)
+    >>> mppca.noise_variance_.shape
+    (3,)
+    """
+
+    _noise = _mfa_steps.Isotropic
+    _title = "Mixture of probabilistic PCA"
+
+    def __init__(self, n_components=1, n_factors=1, *, algorithm="aecm", init="kmeans", n_init=1, max_iter=1000,
+                 tol=1e-5, reg=1e-6, missing="error", random_state=None, callback=None, verbose=0,
+                 latent_names=None):
+        self.n_components = n_components
+        self.n_factors = n_factors
+        self.algorithm = algorithm
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.reg = reg
+        self.missing = missing
+        self.random_state = random_state
+        self.callback = callback
+        self.verbose = verbose
+        self.latent_names = latent_names
