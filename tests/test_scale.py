@@ -71,6 +71,13 @@ MODELS = {
         3, covariance_type=kind, missing="em", tol=0.0, max_iter=8, random_state=0))
        for kind in ("full", "tied", "diag", "spherical")},
     "gmm_kmeans_init": lambda: lvm.GaussianMixture(3, init="kmeans", tol=0.0, max_iter=5, random_state=0),
+    "gmm_mfa": lambda: lvm.MixtureOfFactorAnalyzers(3, 2, tol=0.0, max_iter=6, n_init=2, random_state=0),
+    "gmm_mfa_shared_em": lambda: lvm.MixtureOfFactorAnalyzers(3, 1, shared_uniquenesses=True, algorithm="em",
+                                                              tol=0.0, max_iter=6, random_state=0),
+    "gmm_mppca": lambda: lvm.MixtureOfPPCA(3, 2, init="kmeans++", tol=0.0, max_iter=6, random_state=0),
+    "gmm_mfa_missing": lambda: lvm.MixtureOfFactorAnalyzers(3, 2, missing="em", tol=0.0, max_iter=5, random_state=0),
+    "gmm_mppca_missing": lambda: lvm.MixtureOfPPCA(3, 1, missing="em", algorithm="em", tol=0.0, max_iter=5,
+                                                   random_state=0),
     "gmm_random_init": lambda: lvm.GaussianMixture(3, init="random", tol=0.0, max_iter=5, random_state=0),
 }
 
@@ -187,7 +194,8 @@ def test_gaussian_mixture_start_on_a_sample_is_the_same_for_numpy_and_dask(seed,
 
 def test_no_function_is_defined_inside_an_em_model_fit():
     """The contract is the only way in: fits call methods, they do not wire closures."""
-    for cls in (lvm.PCA, lvm.PPCA, lvm.FactorAnalysis, lvm.GaussianMixture):
+    for cls in (lvm.PCA, lvm.PPCA, lvm.FactorAnalysis, lvm.GaussianMixture, lvm.MixtureOfFactorAnalyzers,
+                lvm.MixtureOfPPCA):
         tree = ast.parse(inspect.getsource(inspect.getmodule(cls)))
         (node,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls.__name__]
         for method in (m for m in node.body if isinstance(m, ast.FunctionDef)):
