@@ -15,8 +15,22 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._base import LatentModel, LatentNamesMixin, rowwise
 from .._em import EMMixin
-from .._validation import check_data
-from . import _em_steps
+from .._validation import CALLABLE, NAMES, NONE, RANDOM_STATE, Interval, Options, check_data, check_variance, read_data
+from . import _em_steps, _start
+
+# What every mixture's shared parameters accept.
+SHARED_CONSTRAINTS = {
+    "n_components": [Interval(numbers.Integral, 1, None)],
+    "tol": [Interval(numbers.Real, 0, None)],
+    "max_iter": [Interval(numbers.Integral, 0, None)],
+    "n_init": [Interval(numbers.Integral, 1, None)],
+    "init": [Options(*_start.STARTS)],
+    "missing": [Options("error", "em")],
+    "random_state": [RANDOM_STATE],
+    "callback": [CALLABLE, NONE],
+    "verbose": [Interval(numbers.Integral, 0, None), Options(False, True)],
+    "latent_names": [NAMES, NONE],
+}
 
 
 class MixtureModel(EMMixin, LatentNamesMixin, TransformerMixin, LatentModel):
@@ -36,10 +50,20 @@ class MixtureModel(EMMixin, LatentNamesMixin, TransformerMixin, LatentModel):
     def _em_chunk_rows(self, p):
         return _em_steps.chunk_rows(self.n_components, p)
 
-    def _check_rows(self, n):
-        k = self.n_components
+    def _read_training(self, X):
+        """Check the parameters and the training data; return their reader and column statistics.
+
+        NaN is accepted with ``missing="em"``; the data need at least
+        ``n_components`` rows and a variance a float can hold.
+        """
+        self._check_params()
+        data = read_data(self, X, allow_nan=self.missing == "em")
+        source, columns = data.source, data.columns
+        n, k = source.n_samples, self.n_components
         if n < k:
             raise ValueError(f"{type(self).__name__}: n_components={k} needs at least {k} samples; got {n}.")
+        check_variance(columns.m2.sum() / n, columns)
+        return source, columns
 
     def _scores(self, X):
         """Log responsibilities (n, K) and log-density (n,) of the rows of ``X``."""
@@ -141,12 +165,30 @@ class MixtureModel(EMMixin, LatentNamesMixin, TransformerMixin, LatentModel):
         log_r, _ = self._scores(X)
         return float(self.bic(X) - 2.0 * np.max(log_r, axis=1).sum())
 
-    def _draw_counts(self, n_samples, random_state):
-        """The generator of ``random_state`` and how many of ``n_samples`` draws each component gets."""
+    def sample(self, n_samples=1, random_state=None):
+        """Draw points and the component each came from, from the fitted mixture.
+
+        The component ``k`` of each draw is drawn with probabilities
+        ``weights_``, then the point from that component's distribution.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of draws, at least 1.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draw.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The points.
+        labels : ndarray of shape (n_samples,)
+            The component each was drawn from.
+        """
         check_is_fitted(self)
         if isinstance(n_samples, (bool, np.bool_)) or not isinstance(n_samples, numbers.Integral):
             raise TypeError(f"n_samples must be an integer; got {n_samples!r}.")
         if n_samples < 1:
             raise ValueError(f"n_samples must be at least 1; got {n_samples}.")
         rng = check_random_state(random_state)
-        return rng, rng.multinomial(n_samples, self.weights_)
+        return self._draw(rng, rng.multinomial(n_samples, self.weights_))

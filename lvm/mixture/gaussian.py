@@ -10,24 +10,17 @@ import pandas as pd
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .._base import rowwise
 from .._source import chunk_rows
 from .._stats import observed_columns
 from .._summary import Summary
 from .._validation import (
     ARRAY_OR_NONE,
-    CALLABLE,
-    NAMES,
-    NONE,
-    RANDOM_STATE,
     Interval,
     Options,
-    check_variance,
-    read_data,
 )
 from ..exceptions import DegenerateComponentWarning
 from . import _em_steps, _start
-from ._base import MixtureModel
+from ._base import SHARED_CONSTRAINTS, MixtureModel
 from ._covariance import COVARIANCE_TYPES, sample_components
 
 MixturePosterior = namedtuple("MixturePosterior", ["responsibilities", "log_responsibilities"])
@@ -187,21 +180,12 @@ class GaussianMixture(MixtureModel):
     """
 
     _parameter_constraints = {
-        "n_components": [Interval(numbers.Integral, 1, None)],
+        **SHARED_CONSTRAINTS,
         "covariance_type": [Options(*COVARIANCE_TYPES)],
-        "tol": [Interval(numbers.Real, 0, None)],
         "reg_covar": [Interval(numbers.Real, 0, None)],
-        "max_iter": [Interval(numbers.Integral, 0, None)],
-        "n_init": [Interval(numbers.Integral, 1, None)],
-        "init": [Options("kmeans++", "kmeans", "random", "hierarchical")],
         "weights_init": [ARRAY_OR_NONE],
         "means_init": [ARRAY_OR_NONE],
         "precisions_init": [ARRAY_OR_NONE],
-        "missing": [Options("error", "em")],
-        "random_state": [RANDOM_STATE],
-        "callback": [CALLABLE, NONE],
-        "verbose": [Interval(numbers.Integral, 0, None), Options(False, True)],
-        "latent_names": [NAMES, NONE],
     }
     # The components, numbered from 0 as predict numbers them.
     _latent_prefix = "component "
@@ -249,12 +233,8 @@ class GaussianMixture(MixtureModel):
         self : GaussianMixture
             The fitted model.
         """
-        self._check_params()
-        data = read_data(self, X, allow_nan=self.missing == "em")
-        source, columns = data.source, data.columns
-        n, p = source.n_samples, source.n_features
-        self._check_rows(n)
-        check_variance(columns.m2.sum() / n, columns)
+        source, columns = self._read_training(X)
+        p = source.n_features
         # Every chunk is centred on the column means before use: the
         # second-moment form of the M-step is then accurate far from the origin.
         center = columns.mean
@@ -410,21 +390,8 @@ class GaussianMixture(MixtureModel):
         return _em_steps.log_prob_missing(X - shift, observed, self.means_ - shift, self.covariances_,
                                           self._structure)
 
-    @rowwise("n_components")
-    def transform(self, X):
-        """Return the responsibilities, the posterior of the latent class (as ``predict_proba``).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_components)
-            Rows sum to 1.
-        """
-        return self.predict_proba(X)
+    # The latent variable of a Gaussian mixture is the class: its posterior is the responsibilities.
+    transform = MixtureModel.predict_proba
 
     def inverse_transform(self, X):
         """Map responsibilities to the expected point ``sum_k r_k mu_k``.
@@ -442,24 +409,8 @@ class GaussianMixture(MixtureModel):
         check_is_fitted(self)
         return np.asarray(X, dtype=np.float64) @ self.means_
 
-    def sample(self, n_samples=1, random_state=None):
-        """Draw points and their components from the fitted mixture.
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-            Number of draws, at least 1.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the draw.
-
-        Returns
-        -------
-        X : ndarray of shape (n_samples, n_features)
-            The points.
-        Z : ndarray of shape (n_samples,)
-            The component each was drawn from.
-        """
-        rng, counts = self._draw_counts(n_samples, random_state)
+    def _draw(self, rng, counts):
+        """``counts[k]`` draws from each component ``N(mu_k, Sigma_k)``, and their labels."""
         k, p = self.means_.shape
         full = self._structure.to_full(self.covariances_, k, p)
         return sample_components(rng, self.means_, full, counts)

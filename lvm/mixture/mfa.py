@@ -16,20 +16,14 @@ from .._stats import observed_columns
 from .._summary import Summary
 from .._validation import (
     BOOLEAN,
-    CALLABLE,
-    NAMES,
-    NONE,
-    RANDOM_STATE,
     Interval,
     Options,
     check_data,
     check_latent,
-    check_variance,
-    read_data,
 )
 from ..exceptions import DegenerateComponentWarning
 from . import _mfa_steps, _start
-from ._base import MixtureModel
+from ._base import SHARED_CONSTRAINTS, MixtureModel
 
 MixtureOfFactorsPosterior = namedtuple(
     "MixtureOfFactorsPosterior", ["responsibilities", "log_responsibilities", "means", "covariances"])
@@ -47,19 +41,10 @@ class LowRankMixture(MixtureModel):
     """
 
     _parameter_constraints = {
-        "n_components": [Interval(numbers.Integral, 1, None)],
+        **SHARED_CONSTRAINTS,
         "n_factors": [Interval(numbers.Integral, 0, None)],
         "algorithm": [Options("aecm", "em")],
-        "init": [Options(*_start.STARTS)],
-        "n_init": [Interval(numbers.Integral, 1, None)],
-        "max_iter": [Interval(numbers.Integral, 0, None)],
-        "tol": [Interval(numbers.Real, 0, None)],
         "reg": [Interval(numbers.Real, 0, None)],
-        "missing": [Options("error", "em")],
-        "random_state": [RANDOM_STATE],
-        "callback": [CALLABLE, NONE],
-        "verbose": [Interval(numbers.Integral, 0, None), Options(False, True)],
-        "latent_names": [NAMES, NONE],
     }
     _latent_count = "n_factors"
 
@@ -91,15 +76,11 @@ class LowRankMixture(MixtureModel):
         self
             The fitted model.
         """
-        self._check_params()
-        data = read_data(self, X, allow_nan=self.missing == "em")
-        source, columns = data.source, data.columns
-        n, p = source.n_samples, source.n_features
-        self._check_rows(n)
+        source, _ = self._read_training(X)
+        p = source.n_features
         if self.n_factors >= p:
             raise ValueError(f"{type(self).__name__}: n_factors={self.n_factors} must be below "
                              f"n_features={p}; a component with as many factors as variables has no noise.")
-        check_variance(columns.m2.sum() / n, columns)
         result = self._fit_em(source, check_random_state(self.random_state))
         self._set_fitted(result, p)
         return self
@@ -204,7 +185,8 @@ class LowRankMixture(MixtureModel):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Data.
+            Data; with ``missing="em"``, NaN marks an entry the posterior
+            does not condition on.
 
         Returns
         -------
@@ -244,7 +226,7 @@ class LowRankMixture(MixtureModel):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Data.
+            Rows to map into the latent space.
 
         Returns
         -------
@@ -300,24 +282,8 @@ class LowRankMixture(MixtureModel):
         through = self.means_[None] + np.einsum("kpq,nkq->nkp", self.loadings_, post.means)
         return np.einsum("nk,nkp->np", post.responsibilities, through)
 
-    def sample(self, n_samples=1, random_state=None):
-        """Draw points and their components: ``x = mu_k + W_k z + e``, ``z ~ N(0, I)``, ``e ~ N(0, Psi_k)``.
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-            Number of draws, at least 1.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the draw.
-
-        Returns
-        -------
-        X : ndarray of shape (n_samples, n_features)
-            The points.
-        labels : ndarray of shape (n_samples,)
-            The component each was drawn from.
-        """
-        rng, counts = self._draw_counts(n_samples, random_state)
+    def _draw(self, rng, counts):
+        """``counts[k]`` draws ``x = mu_k + W_k z + e``, ``z ~ N(0, I)``, ``e ~ N(0, Psi_k)``, and their labels."""
         labels = np.repeat(np.arange(self.n_components), counts)
         noise = self._noise_per_column()
         z = rng.standard_normal((len(labels), self.n_factors))
