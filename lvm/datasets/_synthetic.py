@@ -12,6 +12,9 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
+from .._linalg import random_orthogonal
+from ..mixture._covariance import COVARIANCE_TYPES
+
 Synthetic = namedtuple("Synthetic", ["X", "Z", "params"])
 Synthetic.__doc__ = """Synthetic data with the truth that generated them: ``(X, Z, params)``.
 
@@ -20,8 +23,6 @@ Unpacks as ``X, Z, truth = make_factor_data(...)``.
 Synthetic.X.__doc__ = "Observed data, ndarray or DataFrame of shape (n_samples, n_features)."
 Synthetic.Z.__doc__ = "Latent variables: factor scores or component labels, one row per sample."
 Synthetic.params.__doc__ = "Dict of the true parameters of the generating model."
-
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
 # Main loadings of the default simple structure: strong enough for every factor
 # to be well determined, below 0.9 so that each variable keeps noise of its own.
@@ -67,13 +68,6 @@ def _check_array(name, value, shape):
 
 def _frame(array, prefix):
     return pd.DataFrame(array, columns=[f"{prefix}{j}" for j in range(1, array.shape[1] + 1)])
-
-
-def _random_orthogonal(rng, p, k):
-    """``p x k`` matrix with orthonormal columns, uniformly (Haar) distributed."""
-    q, r = np.linalg.qr(rng.standard_normal((p, k)))
-    # QR alone is not Haar: the signs of R's diagonal would bias the columns.
-    return q * np.where(np.diag(r) < 0, -1.0, 1.0)
 
 
 # ------------------------------------------------------------ factor model
@@ -280,7 +274,7 @@ def make_ppca_data(n_samples=500, n_features=20, n_components=3, *, noise_varian
     sigma2 = _check_positive("noise_variance", noise_variance)
     rng = check_random_state(random_state)
 
-    directions = _random_orthogonal(rng, p, k)
+    directions = random_orthogonal(rng, p, k)
     # The sign lvm.PPCA reports, so that the truth compares with a fit entry by entry.
     largest = directions[np.argmax(np.abs(directions), axis=0), np.arange(k)]
     directions *= np.where(largest < 0, -1.0, 1.0)
@@ -297,11 +291,6 @@ def make_ppca_data(n_samples=500, n_features=20, n_components=3, *, noise_varian
 
 
 # ---------------------------------------------------------------- mixture
-def _random_covariance(rng, p):
-    axes = _random_orthogonal(rng, p, p)
-    return (axes * rng.uniform(*_EIGENVALUE_RANGE, size=p)) @ axes.T
-
-
 def _place_means(rng, k, p, distance):
     """``k`` random points in ``R^p`` whose closest pair is exactly ``distance`` apart."""
     if k == 1:
@@ -414,22 +403,8 @@ def make_mixture_data(n_samples=500, n_features=2, n_components=3, *, covariance
         pi = pi / pi.sum()
     rng = check_random_state(random_state)
 
-    if covariance_type == "full":
-        covariances = np.array([_random_covariance(rng, p) for _ in range(k)])
-        full = covariances
-        largest = max(np.linalg.eigvalsh(c)[-1] for c in covariances)
-    elif covariance_type == "tied":
-        covariances = _random_covariance(rng, p)
-        full = np.broadcast_to(covariances, (k, p, p))
-        largest = np.linalg.eigvalsh(covariances)[-1]
-    elif covariance_type == "diag":
-        covariances = rng.uniform(*_EIGENVALUE_RANGE, size=(k, p))
-        full = np.array([np.diag(c) for c in covariances])
-        largest = covariances.max()
-    else:
-        covariances = rng.uniform(*_EIGENVALUE_RANGE, size=k)
-        full = covariances[:, None, None] * np.eye(p)
-        largest = covariances.max()
+    covariances, full = COVARIANCE_TYPES[covariance_type].draw(rng, k, p, _EIGENVALUE_RANGE)
+    largest = np.linalg.eigvalsh(full)[:, -1].max()
     means = _place_means(rng, k, p, separation * np.sqrt(largest))
 
     labels = rng.permutation(np.repeat(np.arange(k), rng.multinomial(n, pi)))
