@@ -66,6 +66,17 @@ def _check_array(name, value, shape):
     return array
 
 
+def _check_weights(weights, k):
+    if weights is None:
+        return np.full(k, 1.0 / k)
+    pi = _check_array("weights", weights, (k,))
+    if np.any(pi < 0):
+        raise ValueError(f"weights must be non-negative; got {pi.tolist()}.")
+    if not np.isclose(pi.sum(), 1.0, rtol=0.0, atol=_WEIGHTS_ATOL):
+        raise ValueError(f"weights must sum to 1; they sum to {pi.sum():g}.")
+    return pi / pi.sum()
+
+
 def _frame(array, prefix):
     return pd.DataFrame(array, columns=[f"{prefix}{j}" for j in range(1, array.shape[1] + 1)])
 
@@ -201,6 +212,19 @@ def make_factor_data(n_samples=500, n_features=19, n_factors=9, *, loadings=None
 
 
 # ------------------------------------------------------------------- PPCA
+def _principal_loadings(rng, p, k):
+    """``(p, k)`` loadings: orthogonal columns along random directions, norms evenly from 3 down to 1.
+
+    Distinct norms make the leading eigenvalues of ``W W^T + Psi`` distinct,
+    so the principal axes, not only their span, are identified.
+    """
+    directions = random_orthogonal(rng, p, k)
+    # The sign lvm.PPCA reports, so that the truth compares with a fit entry by entry.
+    largest = directions[np.argmax(np.abs(directions), axis=0), np.arange(k)]
+    directions *= np.where(largest < 0, -1.0, 1.0)
+    return directions * np.linspace(3.0, 1.0, k)
+
+
 def make_ppca_data(n_samples=500, n_features=20, n_components=3, *, noise_variance=0.1, random_state=None,
                    as_frame=False):
     r"""Draw data from probabilistic PCA with a known principal subspace and noise variance.
@@ -274,11 +298,7 @@ def make_ppca_data(n_samples=500, n_features=20, n_components=3, *, noise_varian
     sigma2 = _check_positive("noise_variance", noise_variance)
     rng = check_random_state(random_state)
 
-    directions = random_orthogonal(rng, p, k)
-    # The sign lvm.PPCA reports, so that the truth compares with a fit entry by entry.
-    largest = directions[np.argmax(np.abs(directions), axis=0), np.arange(k)]
-    directions *= np.where(largest < 0, -1.0, 1.0)
-    W = directions * np.linspace(3.0, 1.0, k)
+    W = _principal_loadings(rng, p, k)
     mu = np.zeros(p)
 
     Z = rng.standard_normal((n, k))
@@ -392,15 +412,7 @@ def make_mixture_data(n_samples=500, n_features=2, n_components=3, *, covariance
         raise ValueError(f"covariance_type must be one of {', '.join(map(repr, COVARIANCE_TYPES))}; "
                          f"got {covariance_type!r}.")
     separation = _check_positive("separation", separation)
-    if weights is None:
-        pi = np.full(k, 1.0 / k)
-    else:
-        pi = _check_array("weights", weights, (k,))
-        if np.any(pi < 0):
-            raise ValueError(f"weights must be non-negative; got {pi.tolist()}.")
-        if not np.isclose(pi.sum(), 1.0, rtol=0.0, atol=_WEIGHTS_ATOL):
-            raise ValueError(f"weights must sum to 1; they sum to {pi.sum():g}.")
-        pi = pi / pi.sum()
+    pi = _check_weights(weights, k)
     rng = check_random_state(random_state)
 
     covariances, full = COVARIANCE_TYPES[covariance_type].draw(rng, k, p, _EIGENVALUE_RANGE)
