@@ -76,6 +76,26 @@ def eigh_top(matrix, k):
     return values[order], vectors[:, order]
 
 
+
+def random_orthogonal(rng, p, k):
+    """A matrix with orthonormal columns, uniformly (Haar) distributed.
+
+    Parameters
+    ----------
+    rng : numpy.random.RandomState
+        Draws ``p * k`` standard normals.
+    p, k : int
+        Numbers of rows and columns, ``k <= p``.
+
+    Returns
+    -------
+    basis : ndarray of shape (p, k)
+        Orthonormal columns: a random rotation when ``k == p``.
+    """
+    q, r = np.linalg.qr(rng.standard_normal((p, k)))
+    # QR alone is not Haar: the signs of R's diagonal would bias the columns.
+    return q * np.where(np.diag(r) < 0, -1.0, 1.0)
+
 @functools.lru_cache(maxsize=1)
 def _blas_controller():
     # Built on first use, once numpy's and scipy's BLAS libraries are loaded;

@@ -1,5 +1,7 @@
 """Gaussian mixtures: scikit-learn step by step, EM invariants, recovery, missing data, degenerate input."""
 
+import pathlib
+import re
 import warnings
 
 import numpy as np
@@ -207,6 +209,25 @@ def test_scores_do_not_depend_on_where_the_data_sit(covariance_type, seed):
     np.testing.assert_allclose(far.score_samples(X + 1e8), near.score_samples(X), rtol=1e-6)
     np.testing.assert_array_equal(far.predict(X + 1e8), near.predict(X))
 
+
+
+@pytest.mark.parametrize("covariance_type", TYPES)
+def test_draw_gives_the_storage_and_its_full_matrices(covariance_type, seed):
+    structure = COVARIANCE_TYPES[covariance_type]
+    covariances, full = structure.draw(np.random.RandomState(seed), 3, 4, (0.5, 1.5))
+    assert covariances.shape == structure.shape(3, 4) and full.shape == (3, 4, 4)
+    np.testing.assert_array_equal(full, structure.to_full(covariances, 3, 4))
+    eigenvalues = np.linalg.eigvalsh(full)
+    assert eigenvalues.min() >= 0.5 - 1e-12 and eigenvalues.max() <= 1.5 + 1e-12
+
+
+def test_only_the_covariance_module_tells_the_structures_apart():
+    root = pathlib.Path(lvm.__file__).parent
+    comparison = re.compile(r"\b(covariance_type|structure\.name)\s*[!=]=")
+    offenders = [f"{path.relative_to(root)}:{number}" for path in sorted(root.rglob("*.py"))
+                 if path.name != "_covariance.py"
+                 for number, line in enumerate(path.read_text().splitlines(), 1) if comparison.search(line)]
+    assert not offenders
 
 @pytest.mark.parametrize("covariance_type, shape", [("full", (3, 3)), ("tied", (2, 3, 3)), ("diag", (2,)),
                                                     ("spherical", (3,))])

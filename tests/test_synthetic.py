@@ -9,9 +9,9 @@ from scipy.linalg import subspace_angles
 from sklearn.metrics import adjusted_rand_score
 
 import lvm
-from lvm.datasets import make_factor_data, make_mixture_data, make_ppca_data
+from lvm.datasets import make_factor_data, make_mfa_data, make_mixture_data, make_ppca_data
 
-GENERATORS = [make_factor_data, make_ppca_data, make_mixture_data]
+GENERATORS = [make_factor_data, make_ppca_data, make_mixture_data, make_mfa_data]
 
 
 def _assert_covariance_close(X, covariance, n_sd=5.0):
@@ -52,13 +52,14 @@ def test_random_state_instance_is_used(make):
     (make_factor_data, (40, 9), {"loadings", "uniquenesses", "mean", "covariance"}),
     (make_ppca_data, (40, 3), {"components", "noise_variance", "mean", "covariance"}),
     (make_mixture_data, (40,), {"weights", "means", "covariances", "covariance_type"}),
+    (make_mfa_data, (40,), {"weights", "means", "loadings", "noise_variance", "covariances"}),
 ])
 def test_shapes_and_named_tuple(make, z_shape, keys):
     result = make(40, random_state=0)
     X, Z, truth = result
     assert isinstance(result, lvm.datasets.Synthetic)
     assert result.X is X and result.Z is Z and result.params is truth
-    assert X.shape == (40, {make_factor_data: 19, make_ppca_data: 20, make_mixture_data: 2}[make])
+    assert X.shape == (40, {make_factor_data: 19, make_ppca_data: 20, make_mixture_data: 2, make_mfa_data: 20}[make])
     assert Z.shape == z_shape
     assert set(truth) == keys
     assert X.dtype == np.float64 and np.all(np.isfinite(X))
@@ -75,6 +76,11 @@ def test_shapes_follow_the_arguments():
     X, Z, truth = make_mixture_data(30, 4, 5, random_state=0)
     assert X.shape == (30, 4) and Z.shape == (30,) and truth["means"].shape == (5, 4)
     assert Z.dtype.kind == "i" and Z.min() >= 0 and Z.max() <= 4
+    X, Z, truth = make_mfa_data(30, 6, 4, 3, random_state=0)
+    assert X.shape == (30, 6) and Z.shape == (30,) and truth["means"].shape == (4, 6)
+    assert truth["loadings"].shape == (4, 6, 3) and truth["noise_variance"].shape == (4, 6)
+    assert truth["covariances"].shape == (4, 6, 6) and truth["weights"].shape == (4,)
+    assert Z.dtype.kind == "i" and Z.min() >= 0 and Z.max() <= 3
 
 
 # ----------------------------------------------------------------- factor
@@ -243,6 +249,93 @@ def test_single_component_and_one_feature():
     assert X.shape == (50, 1) and np.all(Z == 0) and truth["weights"].tolist() == [1.0]
 
 
+# ------------------------------------------------ mixture of factor analyzers
+def test_mfa_truth_is_a_factor_model_per_component():
+    _, _, truth = make_mfa_data(10, 8, 3, 3, noise_variance=[0.1, 0.2, 0.3], random_state=0)
+    loadings = truth["loadings"]
+    for W, psi, covariance in zip(loadings, truth["noise_variance"], truth["covariances"], strict=True):
+        np.testing.assert_allclose(W.T @ W, np.diag([9.0, 4.0, 1.0]), atol=1e-12)
+        assert np.all(W[np.abs(W).argmax(axis=0), np.arange(3)] > 0)
+        np.testing.assert_allclose(covariance, W @ W.T + np.diag(psi))
+    # The subspaces are drawn independently: no two components share one.
+    for a, b in itertools.combinations(range(3), 2):
+        assert np.degrees(subspace_angles(loadings[a], loadings[b])).max() > 10
+
+
+@pytest.mark.parametrize("noise_variance, expected", [
+    (0.3, np.full((2, 4), 0.3)),
+    ([0.1, 0.2], [[0.1] * 4, [0.2] * 4]),
+    ([[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8]], [[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8]]),
+])
+def test_mfa_noise_variance_is_broadcast_to_components_and_features(noise_variance, expected):
+    _, _, truth = make_mfa_data(10, 4, 2, 1, noise_variance=noise_variance, random_state=0)
+    np.testing.assert_array_equal(truth["noise_variance"], expected)
+    W = truth["loadings"]
+    np.testing.assert_allclose(truth["covariances"] - W @ W.transpose(0, 2, 1),
+                               [np.diag(row) for row in np.asarray(expected)], atol=1e-12)
+
+
+def test_mfa_cluster_covariances_approach_their_factor_models():
+    psi = np.random.default_rng(0).uniform(0.05, 0.5, size=(3, 10))
+    X, Z, truth = make_mfa_data(150000, 10, 3, 2, noise_variance=psi, random_state=1)
+    for c in range(3):
+        rows = X[Z == c]
+        # Standard error of a component mean is at most sqrt(9.5 / 50000) = 0.014.
+        np.testing.assert_allclose(rows.mean(axis=0), truth["means"][c], atol=0.07)
+        _assert_covariance_close(rows, truth["covariances"][c])
+    wrong = truth["covariances"][0].copy()
+    wrong[np.diag_indices(10)] -= truth["noise_variance"][0]
+    with pytest.raises(AssertionError):
+        _assert_covariance_close(X[Z == 0], wrong)
+
+
+def test_mfa_clusters_lie_near_their_subspaces():
+    X, Z, truth = make_mfa_data(30000, 20, 3, 2, random_state=2)
+    for c in range(3):
+        _, vectors = np.linalg.eigh(np.cov(X[Z == c], rowvar=False))
+        # Sampling error of the top eigenvectors is about sqrt(1.05 * 0.05 / 10000)
+        # radians per noise direction, 0.5 degrees over 18 of them.
+        angles = np.degrees(subspace_angles(vectors[:, -2:], truth["loadings"][c]))
+        assert angles.max() < 2.0, angles
+
+
+def test_mfa_means_are_separation_largest_deviations_apart():
+    _, _, truth = make_mfa_data(10, 6, 5, 2, separation=3.0, random_state=0)
+    largest = np.linalg.eigvalsh(truth["covariances"]).max()
+    # The largest loading norm squared plus the isotropic noise: the spread along the leading axis.
+    assert largest == pytest.approx(3.0**2 + 0.05)
+    means = truth["means"]
+    gaps = np.linalg.norm(means[:, None] - means[None, :], axis=-1)[np.triu_indices(5, 1)]
+    assert gaps.min() == pytest.approx(3.0 * np.sqrt(largest))
+
+
+def test_mfa_without_factors_is_a_diagonal_mixture():
+    X, Z, truth = make_mfa_data(60000, 3, 2, 0, noise_variance=[0.5, 2.0], random_state=0)
+    assert truth["loadings"].shape == (2, 3, 0)
+    np.testing.assert_array_equal(truth["covariances"], [np.diag([0.5] * 3), np.diag([2.0] * 3)])
+    for c in range(2):
+        _assert_covariance_close(X[Z == c], truth["covariances"][c])
+
+
+def test_mfa_component_sizes_follow_the_weights():
+    weights = [0.6, 0.3, 0.1]
+    n = 100000
+    _, Z, truth = make_mfa_data(n, 5, 3, 1, weights=weights, random_state=0)
+    np.testing.assert_allclose(truth["weights"], weights)
+    observed = np.bincount(Z, minlength=3) / n
+    # Multinomial proportions: standard error sqrt(w (1 - w) / n).
+    w = np.array(weights)
+    assert np.all(np.abs(observed - w) < 5 * np.sqrt(w * (1 - w) / n)), observed
+    _, Z, _ = make_mfa_data(100, random_state=0)
+    assert not np.all(np.diff(Z) >= 0), "rows should be shuffled, not sorted by component"
+
+
+def test_gaussian_mixture_recovers_mfa_labels():
+    X, Z, _ = make_mfa_data(3000, random_state=0)
+    gm = lvm.GaussianMixture(3, random_state=0).fit(X)
+    assert adjusted_rand_score(Z, gm.predict(X)) >= 0.95
+
+
 # ------------------------------------------------------------------ checks
 @pytest.mark.parametrize("call, match", [
     (lambda: make_factor_data(100, 5, 5), "n_factors must be below n_features"),
@@ -263,6 +356,24 @@ def test_single_component_and_one_feature():
     (lambda: make_mixture_data(100, weights=[0.5, 0.5]), r"weights must have shape \(3,\)"),
     (lambda: make_mixture_data(100, weights=[0.5, 0.6, -0.1]), "weights must be non-negative"),
     (lambda: make_mixture_data(100, weights=[0.5, 0.3, 0.3]), "weights must sum to 1; they sum to 1.1"),
+    (lambda: make_mfa_data(100, 5, 2, 5), "n_factors must be below n_features"),
+    (lambda: make_mfa_data(100, n_factors=-1), "n_factors must be at least 0"),
+    (lambda: make_mfa_data(100, n_factors=1.5), "n_factors must be an integer"),
+    (lambda: make_mfa_data(100, n_features=0), "n_features must be at least 1"),
+    (lambda: make_mfa_data(100, noise_variance=0.0), "noise_variance must be a positive"),
+    (lambda: make_mfa_data(100, noise_variance="big"), "noise_variance must be a number or an array of numbers"),
+    (lambda: make_mfa_data(100, noise_variance=None), "noise_variance must be a positive"),
+    (lambda: make_mfa_data(100, noise_variance=True), "noise_variance must be a positive"),
+    (lambda: make_mfa_data(100, noise_variance=[[0.1, 0.2], [0.3]]), "noise_variance must be a number or an array"),
+    (lambda: make_mfa_data(100, noise_variance=np.ones(4)),
+     r"noise_variance must be a number or an array of shape \(3,\) or \(3, 20\); got shape \(4,\)"),
+    (lambda: make_mfa_data(100, noise_variance=[0.1, -0.1, 0.2]),
+     r"noise_variance must be positive and finite; components \[1\]"),
+    (lambda: make_mfa_data(100, 3, noise_variance=[[0.1] * 3, [0.1] * 3, [0.1, np.nan, 0.1]]), r"components \[2\]"),
+    (lambda: make_mfa_data(100, noise_variance=["a", "b", "c"]), "noise_variance must be a number or an array of"),
+    (lambda: make_mfa_data(100, separation=0), "separation must be a positive"),
+    (lambda: make_mfa_data(100, weights=[0.5, 0.5]), r"weights must have shape \(3,\)"),
+    (lambda: make_mfa_data(100, weights=[0.5, 0.3, 0.3]), "weights must sum to 1"),
 ])
 def test_bad_arguments_are_named(call, match):
     with pytest.raises(ValueError, match=match):
@@ -286,3 +397,9 @@ def test_as_frame():
     assert list(X.columns) == ["x1", "x2", "x3"]
     assert isinstance(Z, pd.Series) and Z.name == "component"
     np.testing.assert_array_equal(Z.to_numpy(), make_mixture_data(20, 3, random_state=0).Z)
+    X, Z, _ = make_mfa_data(20, 4, 2, 1, random_state=0, as_frame=True)
+    assert list(X.columns) == ["x1", "x2", "x3", "x4"]
+    assert isinstance(Z, pd.Series) and Z.name == "component"
+    plain = make_mfa_data(20, 4, 2, 1, random_state=0)
+    np.testing.assert_array_equal(X.to_numpy(), plain.X)
+    np.testing.assert_array_equal(Z.to_numpy(), plain.Z)

@@ -12,6 +12,9 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
+from .._linalg import random_orthogonal
+from ..mixture._covariance import COVARIANCE_TYPES
+
 Synthetic = namedtuple("Synthetic", ["X", "Z", "params"])
 Synthetic.__doc__ = """Synthetic data with the truth that generated them: ``(X, Z, params)``.
 
@@ -20,8 +23,6 @@ Unpacks as ``X, Z, truth = make_factor_data(...)``.
 Synthetic.X.__doc__ = "Observed data, ndarray or DataFrame of shape (n_samples, n_features)."
 Synthetic.Z.__doc__ = "Latent variables: factor scores or component labels, one row per sample."
 Synthetic.params.__doc__ = "Dict of the true parameters of the generating model."
-
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
 # Main loadings of the default simple structure: strong enough for every factor
 # to be well determined, below 0.9 so that each variable keeps noise of its own.
@@ -65,15 +66,19 @@ def _check_array(name, value, shape):
     return array
 
 
+def _check_weights(weights, k):
+    if weights is None:
+        return np.full(k, 1.0 / k)
+    pi = _check_array("weights", weights, (k,))
+    if np.any(pi < 0):
+        raise ValueError(f"weights must be non-negative; got {pi.tolist()}.")
+    if not np.isclose(pi.sum(), 1.0, rtol=0.0, atol=_WEIGHTS_ATOL):
+        raise ValueError(f"weights must sum to 1; they sum to {pi.sum():g}.")
+    return pi / pi.sum()
+
+
 def _frame(array, prefix):
     return pd.DataFrame(array, columns=[f"{prefix}{j}" for j in range(1, array.shape[1] + 1)])
-
-
-def _random_orthogonal(rng, p, k):
-    """``p x k`` matrix with orthonormal columns, uniformly (Haar) distributed."""
-    q, r = np.linalg.qr(rng.standard_normal((p, k)))
-    # QR alone is not Haar: the signs of R's diagonal would bias the columns.
-    return q * np.where(np.diag(r) < 0, -1.0, 1.0)
 
 
 # ------------------------------------------------------------ factor model
@@ -207,6 +212,19 @@ def make_factor_data(n_samples=500, n_features=19, n_factors=9, *, loadings=None
 
 
 # ------------------------------------------------------------------- PPCA
+def _principal_loadings(rng, p, k):
+    """``(p, k)`` loadings: orthogonal columns along random directions, norms evenly from 3 down to 1.
+
+    Distinct norms make the leading eigenvalues of ``W W^T + Psi`` distinct,
+    so the principal axes, not only their span, are identified.
+    """
+    directions = random_orthogonal(rng, p, k)
+    # The sign lvm.PPCA reports, so that the truth compares with a fit entry by entry.
+    largest = directions[np.argmax(np.abs(directions), axis=0), np.arange(k)]
+    directions *= np.where(largest < 0, -1.0, 1.0)
+    return directions * np.linspace(3.0, 1.0, k)
+
+
 def make_ppca_data(n_samples=500, n_features=20, n_components=3, *, noise_variance=0.1, random_state=None,
                    as_frame=False):
     r"""Draw data from probabilistic PCA with a known principal subspace and noise variance.
@@ -280,11 +298,7 @@ def make_ppca_data(n_samples=500, n_features=20, n_components=3, *, noise_varian
     sigma2 = _check_positive("noise_variance", noise_variance)
     rng = check_random_state(random_state)
 
-    directions = _random_orthogonal(rng, p, k)
-    # The sign lvm.PPCA reports, so that the truth compares with a fit entry by entry.
-    largest = directions[np.argmax(np.abs(directions), axis=0), np.arange(k)]
-    directions *= np.where(largest < 0, -1.0, 1.0)
-    W = directions * np.linspace(3.0, 1.0, k)
+    W = _principal_loadings(rng, p, k)
     mu = np.zeros(p)
 
     Z = rng.standard_normal((n, k))
@@ -297,11 +311,6 @@ def make_ppca_data(n_samples=500, n_features=20, n_components=3, *, noise_varian
 
 
 # ---------------------------------------------------------------- mixture
-def _random_covariance(rng, p):
-    axes = _random_orthogonal(rng, p, p)
-    return (axes * rng.uniform(*_EIGENVALUE_RANGE, size=p)) @ axes.T
-
-
 def _place_means(rng, k, p, distance):
     """``k`` random points in ``R^p`` whose closest pair is exactly ``distance`` apart."""
     if k == 1:
@@ -380,6 +389,7 @@ def make_mixture_data(n_samples=500, n_features=2, n_components=3, *, covariance
     See Also
     --------
     lvm.GaussianMixture : The model fitted by EM.
+    make_mfa_data : Clusters near low-dimensional subspaces of their own.
 
     References
     ----------
@@ -403,33 +413,11 @@ def make_mixture_data(n_samples=500, n_features=2, n_components=3, *, covariance
         raise ValueError(f"covariance_type must be one of {', '.join(map(repr, COVARIANCE_TYPES))}; "
                          f"got {covariance_type!r}.")
     separation = _check_positive("separation", separation)
-    if weights is None:
-        pi = np.full(k, 1.0 / k)
-    else:
-        pi = _check_array("weights", weights, (k,))
-        if np.any(pi < 0):
-            raise ValueError(f"weights must be non-negative; got {pi.tolist()}.")
-        if not np.isclose(pi.sum(), 1.0, rtol=0.0, atol=_WEIGHTS_ATOL):
-            raise ValueError(f"weights must sum to 1; they sum to {pi.sum():g}.")
-        pi = pi / pi.sum()
+    pi = _check_weights(weights, k)
     rng = check_random_state(random_state)
 
-    if covariance_type == "full":
-        covariances = np.array([_random_covariance(rng, p) for _ in range(k)])
-        full = covariances
-        largest = max(np.linalg.eigvalsh(c)[-1] for c in covariances)
-    elif covariance_type == "tied":
-        covariances = _random_covariance(rng, p)
-        full = np.broadcast_to(covariances, (k, p, p))
-        largest = np.linalg.eigvalsh(covariances)[-1]
-    elif covariance_type == "diag":
-        covariances = rng.uniform(*_EIGENVALUE_RANGE, size=(k, p))
-        full = np.array([np.diag(c) for c in covariances])
-        largest = covariances.max()
-    else:
-        covariances = rng.uniform(*_EIGENVALUE_RANGE, size=k)
-        full = covariances[:, None, None] * np.eye(p)
-        largest = covariances.max()
+    covariances, full = COVARIANCE_TYPES[covariance_type].draw(rng, k, p, _EIGENVALUE_RANGE)
+    largest = np.linalg.eigvalsh(full)[:, -1].max()
     means = _place_means(rng, k, p, separation * np.sqrt(largest))
 
     labels = rng.permutation(np.repeat(np.arange(k), rng.multinomial(n, pi)))
@@ -438,6 +426,165 @@ def make_mixture_data(n_samples=500, n_features=2, n_components=3, *, covariance
         rows = labels == c
         X[rows] = means[c] + rng.standard_normal((int(rows.sum()), p)) @ np.linalg.cholesky(full[c]).T
     params = {"weights": pi, "means": means, "covariances": covariances, "covariance_type": covariance_type}
+    if as_frame:
+        return Synthetic(_frame(X, "x"), pd.Series(labels, name="component"), params)
+    return Synthetic(X, labels, params)
+
+
+# ------------------------------------------------ mixture of factor analyzers
+def _check_noise_variances(value, k, p):
+    """``noise_variance`` as a (k, p) array: one number, one per component, or one per component and feature."""
+    try:
+        variances = np.array(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"noise_variance must be a number or an array of numbers; got {value!r}.") from None
+    if variances.ndim == 0:
+        return np.full((k, p), _check_positive("noise_variance", value))
+    if variances.shape == (k,):
+        variances = np.repeat(variances[:, None], p, axis=1)
+    elif variances.shape != (k, p):
+        raise ValueError(f"noise_variance must be a number or an array of shape ({k},) or ({k}, {p}); "
+                         f"got shape {variances.shape}.")
+    bad = ~(np.isfinite(variances) & (variances > 0))
+    if bad.any():
+        raise ValueError(f"noise_variance must be positive and finite; components "
+                         f"{np.flatnonzero(bad.any(axis=1)).tolist()} have variances that are not.")
+    return variances
+
+
+def make_mfa_data(n_samples=1000, n_features=20, n_components=3, n_factors=2, *, noise_variance=0.05,
+                  separation=4.0, weights=None, random_state=None, as_frame=False):
+    r"""Draw data from a mixture of factor analyzers: clusters near subspaces of their own.
+
+    The model (Ghahramani & Hinton 1996; Tipping & Bishop 1999):
+
+    .. math:: z \sim \mathrm{Categorical}(\pi_1, \dots, \pi_K), \qquad
+              x = \mu_z + W_z y + \varepsilon, \qquad
+              y \sim N(0, I_q), \qquad \varepsilon \sim N(0, \Psi_z),
+
+    so that :math:`x \mid z = k \sim N(\mu_k, W_k W_k^T + \Psi_k)`: each
+    component is a factor model, and its points lie near the
+    ``q``-dimensional affine subspace :math:`\mu_k + \mathrm{span}(W_k)` of
+    :math:`\mathbb{R}^p`. The columns of every :math:`W_k` are orthogonal,
+    along directions drawn uniformly at random and independently for each
+    component, with norms decreasing evenly from 3 to 1 as in
+    :func:`make_ppca_data`. :math:`\Psi_k` is diagonal: one
+    ``noise_variance`` for all gives isotropic noise of the same size in
+    every component, one per component a mixture of probabilistic PCA models
+    (Tipping & Bishop 1999), and one per component and feature a diagonal
+    noise per component.
+
+    The number of rows of each component is multinomial with probabilities
+    ``weights``, and the rows are shuffled. The means are placed at random,
+    then scaled so that the closest two are ``separation`` times the largest
+    component standard deviation (square root of the largest eigenvalue of
+    any :math:`W_k W_k^T + \Psi_k`, just above the largest loading norm 3
+    when ``n_factors >= 1`` and the noise is small) apart; a single component
+    has mean zero.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of rows ``n``.
+    n_features : int, default=20
+        Number of observed variables ``p``.
+    n_components : int, default=3
+        Number of components ``K``.
+    n_factors : int, default=2
+        Dimension ``q`` of each component's subspace, from 0 (a mixture of
+        diagonal Gaussians) to ``n_features - 1``.
+    noise_variance : float or array-like of shape (n_components,) or (n_components, n_features), default=0.05
+        The diagonal of :math:`\Psi_k`, positive: one variance for all, one
+        per component, or one per component and feature. The noise shared by
+        all components of Ghahramani & Hinton is an array with equal rows.
+    separation : float, default=4.0
+        Distance between the two closest means, in largest standard
+        deviations. The subspaces are drawn independently, so clusters that
+        overlap at their means can still be told apart by their orientation.
+    weights : array-like of shape (n_components,) or None, default=None
+        Mixing proportions, non-negative and summing to 1; None is equal weights.
+    random_state : int, RandomState instance or None, default=None
+        Seeds every random draw: the same seed gives the same output.
+    as_frame : bool, default=False
+        Return ``X`` as a DataFrame with columns ``x1 .. xp`` and ``Z`` as a
+        Series named ``component``.
+
+    Returns
+    -------
+    X : ndarray or pandas.DataFrame of shape (n_samples, n_features)
+        The observations.
+    Z : ndarray or pandas.Series of shape (n_samples,)
+        The component (0 .. K - 1) that drew each row.
+    params : dict
+        The truth: ``weights`` (K,), ``means`` (K, p), ``loadings`` (K, p, q)
+        (the :math:`W_k`, the largest entry of each column positive),
+        ``noise_variance`` (K, p) (the diagonals of :math:`\Psi_k`, the given
+        values broadcast) and ``covariances`` (K, p, p)
+        (:math:`W_k W_k^T + \Psi_k`, in the storage of a ``"full"``
+        :attr:`lvm.GaussianMixture.covariances_`). The three are returned as
+        a :class:`Synthetic` named tuple.
+
+    See Also
+    --------
+    make_mixture_data : Gaussian clusters with covariances of full rank.
+    make_ppca_data : A single component with isotropic noise, and its factors.
+
+    Notes
+    -----
+    The factors ``y`` are not returned; ``Z`` holds the component labels. A
+    component's loadings are identified only up to a rotation of its factors
+    (and, here, up to sign and order where norms tie): what a fit can recover
+    is :math:`W_k W_k^T`, whose column space is the component's subspace.
+
+    References
+    ----------
+    Ghahramani, Z. and Hinton, G. E. (1996). The EM algorithm for mixtures of
+    factor analyzers. Technical Report CRG-TR-96-1, Department of Computer
+    Science, University of Toronto.
+
+    Tipping, M. E. and Bishop, C. M. (1999). Mixtures of probabilistic
+    principal component analyzers. Neural Computation 11(2), 443-482.
+    doi:10.1162/089976699300016728
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lvm
+    >>> X, Z, truth = lvm.datasets.make_mfa_data(300, random_state=0)
+    >>> X.shape, Z.shape, truth["loadings"].shape
+    ((300, 20), (300,), (3, 20, 2))
+    >>> W, psi = truth["loadings"][0], truth["noise_variance"][0]
+    >>> bool(np.allclose(truth["covariances"][0], W @ W.T + np.diag(psi)))
+    True
+    """
+    n = _check_count("n_samples", n_samples, 1)
+    p = _check_count("n_features", n_features, 1)
+    k = _check_count("n_components", n_components, 1)
+    q = _check_count("n_factors", n_factors, 0)
+    if q >= p:
+        raise ValueError(
+            f"n_factors must be below n_features, so that each component lies near a proper subspace; got "
+            f"n_factors={q} and n_features={p}."
+        )
+    psi = _check_noise_variances(noise_variance, k, p)
+    separation = _check_positive("separation", separation)
+    pi = _check_weights(weights, k)
+    rng = check_random_state(random_state)
+
+    loadings = np.array([_principal_loadings(rng, p, q) for _ in range(k)])
+    covariances = loadings @ loadings.transpose(0, 2, 1)
+    covariances[:, np.arange(p), np.arange(p)] += psi
+    largest = np.linalg.eigvalsh(covariances)[:, -1].max()
+    means = _place_means(rng, k, p, separation * np.sqrt(largest))
+
+    labels = rng.permutation(np.repeat(np.arange(k), rng.multinomial(n, pi)))
+    X = np.empty((n, p))
+    for c in range(k):
+        rows = labels == c
+        count = int(rows.sum())
+        factors = rng.standard_normal((count, q))
+        X[rows] = means[c] + factors @ loadings[c].T + rng.standard_normal((count, p)) * np.sqrt(psi[c])
+    params = {"weights": pi, "means": means, "loadings": loadings, "noise_variance": psi, "covariances": covariances}
     if as_frame:
         return Synthetic(_frame(X, "x"), pd.Series(labels, name="component"), params)
     return Synthetic(X, labels, params)

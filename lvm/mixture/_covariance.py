@@ -12,7 +12,8 @@ M-step and can lower the likelihood once a component has collapsed; with
 Each structure is an object with the same few functions: the second-moment
 statistic its M-step needs, the estimate from sufficient statistics, the
 Cholesky factor of the precision, its log-determinant, the log-densities of
-all components, the parameter count, the full matrices, and sampling.
+all components, the parameter count, the full matrices, sampling, and
+drawing random covariances for synthetic data.
 
 Storage follows scikit-learn: ``full`` (k, p, p), ``tied`` (p, p), ``diag``
 (k, p), ``spherical`` (k,).
@@ -33,6 +34,7 @@ where nothing cancels, the fast forms are all that runs.
 import numpy as np
 from scipy import linalg
 
+from .._linalg import random_orthogonal
 from ._roundoff import CANCELLATION_LIMIT, floor_eigenvalues, refine_squares
 
 _LOG_2PI = np.log(2.0 * np.pi)
@@ -43,6 +45,12 @@ def _cholesky_error(which):
         "than dimensions and reg_covar does not keep it away from zero. Use reg_covar > 0, "
         "scale the input data, or use fewer components."
     )
+
+
+def _random_covariance(rng, p, eigenvalue_range):
+    """A ``(p, p)`` covariance with random (Haar) axes and eigenvalues uniform in ``eigenvalue_range``."""
+    axes = random_orthogonal(rng, p, p)
+    return (axes * rng.uniform(*eigenvalue_range, size=p)) @ axes.T
 
 
 class Full:
@@ -183,6 +191,37 @@ class Full:
         precisions = precisions_cholesky @ precisions_cholesky.transpose(0, 2, 1)
         return np.linalg.inv(precisions)
 
+    @staticmethod
+    def draw(rng, k, p, eigenvalue_range):
+        """Random covariances for synthetic data, with eigenvalues in ``eigenvalue_range``.
+
+        Each component gets random axes (a Haar rotation) and eigenvalues
+        uniform in the range. The draws are taken from ``rng`` in a fixed
+        order (rotation, then eigenvalues, component by component), which is
+        part of the output: a seed gives the same data in every release.
+
+        Parameters
+        ----------
+        rng : numpy.random.RandomState
+            The generator every draw comes from.
+        k : int
+            Number of components.
+        p : int
+            Number of features.
+        eigenvalue_range : tuple of float
+            ``(low, high)``, positive, of the covariances' eigenvalues.
+
+        Returns
+        -------
+        covariances : ndarray
+            In this structure's storage: (k, p, p) full, (p, p) tied, (k, p)
+            diag, (k,) spherical.
+        full : ndarray of shape (k, p, p)
+            The same covariances as full matrices.
+        """
+        covariances = np.array([_random_covariance(rng, p, eigenvalue_range) for _ in range(k)])
+        return covariances, Full.to_full(covariances, k, p)
+
 
 class Tied(Full):
     """One covariance matrix shared by all components (mclust's EEE)."""
@@ -277,6 +316,12 @@ class Tied(Full):
     def precision_cholesky_to_covariance(precision_cholesky, k, p):
         return np.linalg.inv(precision_cholesky @ precision_cholesky.T)
 
+    @staticmethod
+    def draw(rng, k, p, eigenvalue_range):
+        """One random covariance shared by all components: (p, p) and its (k, p, p) copies."""
+        covariance = _random_covariance(rng, p, eigenvalue_range)
+        return covariance, Tied.to_full(covariance, k, p)
+
 
 class Diag:
     """A diagonal covariance per component (mclust's VVI)."""
@@ -363,6 +408,12 @@ class Diag:
         return full
 
     @staticmethod
+    def draw(rng, k, p, eigenvalue_range):
+        """Variances uniform in ``eigenvalue_range`` along the coordinate axes: (k, p) and (k, p, p)."""
+        variances = rng.uniform(*eigenvalue_range, size=(k, p))
+        return variances, Diag.to_full(variances, k, p)
+
+    @staticmethod
     def precision_cholesky_to_covariance(precisions_cholesky, k, p):
         return 1.0 / precisions_cholesky**2
 
@@ -421,6 +472,12 @@ class Spherical(Diag):
     @staticmethod
     def to_full(variances, k, p):
         return variances[:, None, None] * np.eye(p)
+
+    @staticmethod
+    def draw(rng, k, p, eigenvalue_range):
+        """One variance per component, uniform in ``eigenvalue_range``: (k,) and (k, p, p)."""
+        variances = rng.uniform(*eigenvalue_range, size=k)
+        return variances, Spherical.to_full(variances, k, p)
 
     @staticmethod
     def precision_cholesky_to_covariance(precisions_cholesky, k, p):
