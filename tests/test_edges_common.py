@@ -162,13 +162,21 @@ def _equivariance_cases():
                 lambda scale, kind=kind, missing=missing: lvm.GaussianMixture(
                     2, covariance_type=kind, missing=missing, reg_covar=1e-6 * scale**2, random_state=0),
             ))
+    # reg is a fraction of each column's variance: nothing to scale.
+    for label, make in (("MFA", lambda: lvm.MixtureOfFactorAnalyzers(2, 1, random_state=0)),
+                        ("MFA-shared-em", lambda: lvm.MixtureOfFactorAnalyzers(
+                            2, 2, shared_uniquenesses=True, algorithm="em", random_state=0)),
+                        ("MPPCA", lambda: lvm.MixtureOfPPCA(2, 2, random_state=0))):
+        for missing in ("error", "em"):
+            cases.append((label + ("-missing" if missing == "em" else ""),
+                          lambda scale, make=make, missing=missing: make().set_params(missing=missing)))
     return cases
 
 
 def _equivariance_data(name):
     rng = np.random.default_rng(7)
     X = _factor_data(300, p=6, seed=8)
-    if name.startswith("GMM"):
+    if name.startswith(("GMM", "MFA", "MPPCA")):
         X[:150] += 6.0
     if "missing" in name:
         X[rng.random(X.shape) < 0.05] = np.nan
