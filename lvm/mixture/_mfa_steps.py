@@ -32,6 +32,11 @@ class Uniquenesses:
     attribute = "uniquenesses_"
 
     @staticmethod
+    def floor_scale(variance):
+        """What the noise floor is a fraction of: each column's variance."""
+        return variance
+
+    @staticmethod
     def pool(residual, nk):
         return residual
 
@@ -61,6 +66,11 @@ class Isotropic:
     """An isotropic noise variance per component: mixtures of probabilistic PCA (Tipping & Bishop 1999)."""
 
     attribute = "noise_variance_"
+
+    @staticmethod
+    def floor_scale(variance):
+        # One floor for every column, so that a floored noise is still isotropic.
+        return np.full_like(variance, variance.mean())
 
     @staticmethod
     def pool(residual, nk):

@@ -86,9 +86,10 @@ class LowRankMixture(MixtureModel):
         return self
 
     def _floor(self, source):
-        """The least noise variance of each column: ``reg`` times its variance (and never 0)."""
+        """The least noise variance of each column: ``reg`` times its variance (MPPCA: the mean variance), never 0."""
         variance = observed_columns(source).variance()
-        return np.maximum(self.reg * variance, 16 * np.finfo(np.float64).eps * np.mean(variance))
+        least = 16 * np.finfo(np.float64).eps * np.mean(variance)
+        return np.maximum(self.reg * self._noise.floor_scale(variance), least)
 
     # ------------------------------------------------------- EM contract
     def _e_step(self, chunk, params, cycle=0):
@@ -370,7 +371,8 @@ _FIT_PARAMETERS = """
         Stop when the mean log-likelihood per sample changes by less.
     reg : float, default=1e-6
         Floor of every noise variance, as a fraction of its column's
-        variance: the likelihood is unbounded as a noise variance goes to 0
+        variance (of the mean column variance for isotropic noise, so that
+        the floor is isotropic too): the likelihood is unbounded as a noise variance goes to 0
         (a component on a subspace holding few points), and the M-step then
         maximises subject to the floor, which keeps EM monotone.
     missing : {"error", "em"}, default="error"
