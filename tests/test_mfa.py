@@ -147,14 +147,20 @@ _REFUSALS = r"n_factors|n_components|constant|[Rr]escale|no observed value|varia
 @settings(max_examples=60)
 @given(seed=st.integers(0, 2**31 - 1), k=st.integers(1, 3), q=st.integers(0, 3), p=st.integers(2, 7),
        extra=st.integers(2, 60), kind=st.sampled_from(["mfa", "mfa shared", "mppca"]),
-       algorithm=st.sampled_from(["aecm", "em"]), init=st.sampled_from(["kmeans", "kmeans++", "random"]),
-       missing=st.booleans(), separation=st.floats(0, 6), magnitude=st.floats(-6, 6))
+       algorithm=st.sampled_from(["aecm", "em"]),
+       init=st.sampled_from(["kmeans", "kmeans++", "random", "hierarchical"]),
+       missing=st.booleans(), separation=st.floats(0, 6), magnitude=st.floats(-6, 6),
+       column_scales=st.floats(0, 8), duplicates=st.booleans())
 def test_the_likelihood_never_decreases(seed, k, q, p, extra, kind, algorithm, init, missing, separation,
-                                        magnitude):
+                                        magnitude, column_scales, duplicates):
+    # Near-duplicate rows and column scales spread over up to 1e-8 .. 1e8 put
+    # noise variances on their floor.
     rng = np.random.default_rng(seed)
     n = k + extra
     X = rng.normal(size=(n, p)) + separation * rng.normal(size=(k, p))[rng.integers(0, k, n)]
-    X *= 10.0**magnitude
+    if duplicates:
+        X = X[rng.integers(0, n, size=n)] + rng.normal(size=(n, p)) * 1e-9
+    X *= 10.0 ** (magnitude + rng.uniform(-column_scales, column_scales, size=p))
     if missing:
         holes = rng.random(X.shape) < 0.2
         holes[:, rng.integers(p)] = False
