@@ -237,8 +237,12 @@ def fit_em(model, source, *, rng, n_init=1, tol, max_iter, callback=None, verbos
     """
     best = None
     for _ in range(n_init):
-        result = run_em(model, source, model._init_params(source, rng), tol=tol, max_iter=max_iter,
-                        callback=callback, verbose=verbose, name=name)
+        # A start factorises small matrices too (a PPCA per part of a partition),
+        # where a second BLAS thread stalls as in the M-step.
+        with small_problem_threads(source.n_features):
+            params = model._init_params(source, rng)
+        result = run_em(model, source, params, tol=tol, max_iter=max_iter, callback=callback, verbose=verbose,
+                        name=name)
         # A later start replaces the best only if it is better by more than
         # round-off: starts that reach the same optimum (up to the labels of
         # its components) then give the same answer however the sums were ordered.

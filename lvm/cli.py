@@ -28,6 +28,8 @@ MODELS = {
     "ppca": "PPCA",
     "fa": "FactorAnalysis",
     "gmm": "GaussianMixture",
+    "mfa": "MixtureOfFactorAnalyzers",
+    "mppca": "MixtureOfPPCA",
     "ae": "Autoencoder",
 }
 
@@ -69,32 +71,61 @@ def _drop_constant(frame):
 
 
 # Models that marginalise missing entries (missing="em").
-_MISSING_EM = ("ppca", "fa", "gmm")
+_MISSING_EM = ("ppca", "fa", "gmm", "mfa", "mppca")
+# Mixtures: their scores come with each row's component; the low-rank ones have loadings per component.
+_MIXTURES = ("gmm", "mfa", "mppca")
+_LOW_RANK_MIXTURES = ("mfa", "mppca")
+# Options of some models only: the option, its attribute, the models and how a message names them.
+_MODEL_OPTIONS = (("--rotation", "rotation", ("fa",), "factor analysis (fa)"),
+                  ("--method", "method", ("fa",), "factor analysis (fa)"),
+                  ("--covariances", "covariances", ("gmm",), "gmm"),
+                  ("--factors", "factors", _LOW_RANK_MIXTURES, "mfa and mppca"))
 
 
 def _model(args):
     import lvm
 
     name, k = args.model, args.k
-    for option, value, owner in (("--rotation", args.rotation, "fa"), ("--method", args.method, "fa"),
-                                 ("--covariances", args.covariances or None, "gmm")):
-        if value is not None and name != owner:
-            raise CommandError(f"{option} applies to {'factor analysis (fa)' if owner == 'fa' else 'gmm'}, "
-                               f"not to {name}")
+    for option, attribute, owners, who in _MODEL_OPTIONS:
+        if getattr(args, attribute) not in (None, False) and name not in owners:
+            raise CommandError(f"{option} applies to {who}, not to {name}")
+    if name in _LOW_RANK_MIXTURES and args.factors is None:
+        raise CommandError(f"{name} needs --factors Q, the number of factors of each component (-k is the number "
+                           "of components)")
     if args.missing == "em" and name not in _MISSING_EM:
-        raise CommandError(f"{name} cannot use --missing em (only ppca, fa and gmm marginalise missing entries); "
-                           "use --missing drop")
+        raise CommandError(f"{name} cannot use --missing em (only ppca, fa, gmm, mfa and mppca marginalise missing "
+                           "entries); use --missing drop")
     missing = {"missing": "em"} if args.missing == "em" else {}
     # k goes first and by position: the models name it differently.
     if name == "fa":
         return lvm.FactorAnalysis(k, rotation=args.rotation, method=args.method or "ml", **missing)
     if name == "gmm":
         return lvm.GaussianMixture(k, random_state=0, verbose=1, **missing)
+    if name == "mfa":
+        return lvm.MixtureOfFactorAnalyzers(k, args.factors, random_state=0, verbose=1, **missing)
+    if name == "mppca":
+        return lvm.MixtureOfPPCA(k, args.factors, random_state=0, verbose=1, **missing)
     if name == "ppca":
         return lvm.PPCA(k, **missing)
     if name == "ae":
         return lvm.Autoencoder(k, random_state=0, verbose=1)
     return lvm.PCA(k)
+
+
+def _component_loadings(blocks):
+    """Each component's loadings (the blocks of the summary's ``loadings`` table) as heatmaps side by side."""
+    import matplotlib.pyplot as plt
+
+    from . import plot
+
+    labels = list(dict.fromkeys(blocks.index.get_level_values(0)))
+    rows, factors = len(blocks) // len(labels), blocks.shape[1]
+    figure, axes = plt.subplots(1, len(labels), squeeze=False,
+                                figsize=(min(2.0 + 1.2 * factors, 6.0) * len(labels), 1.5 + 0.35 * rows))
+    for ax, label in zip(axes[0], labels, strict=True):
+        plot.loadings(blocks.loc[label], ax=ax)
+        ax.set_title(label)
+    return figure
 
 
 def _proportionate(summary, args):
@@ -123,19 +154,31 @@ def _fit(args):
     columns = [f"Z{j + 1}" for j in range(np.shape(scores)[1])]
     if args.model == "fa" and hasattr(model, "loadings_") and hasattr(model.loadings_, "columns"):
         columns = [str(c) for c in model.loadings_.columns]
+    if args.model in _LOW_RANK_MIXTURES:
+        columns = [str(c) for c in model.get_feature_names_out()]
     scores = pd.DataFrame(np.asarray(scores), index=frame.index, columns=columns)
-    if args.model == "gmm":
+    responsibilities = None
+    if args.model in _MIXTURES:
         scores["component"] = model.predict(frame)
+    if args.model in _LOW_RANK_MIXTURES:
+        # A Gaussian mixture's scores are its responsibilities already.
+        responsibilities = pd.DataFrame(model.predict_proba(frame), index=frame.index,
+                                        columns=[f"component {j}" for j in range(model.n_components)])
+    index_label = frame.index.name or "row"
     with staged_output(args.out) as out:
         (out / "summary.md").write_text(summary.to_markdown(), encoding="utf-8")
         for name, table in summary.tables.items():
             write_table(out, f"summary_{name.replace(' ', '_')}", pd.DataFrame(table))
-        scores.to_csv(out / "scores.csv", index_label=frame.index.name or "row")
+        scores.to_csv(out / "scores.csv", index_label=index_label)
+        if responsibilities is not None:
+            responsibilities.to_csv(out / "responsibilities.csv", index_label=index_label)
         model.save(out / "model.npz")
         if args.model in ("pca", "ppca", "fa"):
             from . import plot
 
             save_figure(out, "loadings.png", plot.loadings(model))
+        if args.model in _LOW_RANK_MIXTURES:
+            save_figure(out, "loadings.png", _component_loadings(summary.tables["loadings"]))
     # Printed once the results are safe: a reader that stops early (``| head``) cannot cost them.
     print(summary)
     print(f"fitted in {seconds:.2f} s")
@@ -214,14 +257,20 @@ def _choices(frame, args):
         print("PPCA dimension not suggested: Minka's evidence needs complete rows (try --missing drop)")
     else:
         rows["PPCA dimension"] = [lvm.PPCA("mle").fit(frame).n_components_, "probabilistic PCA evidence (Minka 2000)"]
-    mixtures = None
+    tables = {}
+    missing = {"missing": "em"} if gaps else {}
+    clusters = range(1, args.max_clusters + 1)
     if args.mixtures:
-        missing = {"missing": "em"} if gaps else {}
-        mixtures, best = lvm.select_mixture(frame, n_components=range(1, args.max_clusters + 1), random_state=0,
-                                            **missing)
+        tables["mixtures"], best = lvm.select_mixture(frame, n_components=clusters, random_state=0, **missing)
         rows["clusters"] = [best.n_components, f"Gaussian mixture, BIC ({best.covariance_type})"]
+    if args.mfa:
+        factors = range(1, min(args.max_factors, frame.shape[1] - 1) + 1)
+        tables["mfa"], best = lvm.select_mixture(frame, model="mfa", n_components=clusters, n_factors=factors,
+                                                 random_state=0, **missing)
+        rows["MFA clusters"] = [best.n_components, "mixture of factor analyzers, BIC"]
+        rows["MFA factors"] = [best.n_factors, "mixture of factor analyzers, BIC (factors per cluster)"]
     choices = pd.DataFrame.from_dict(rows, orient="index", columns=["suggested", "method"])
-    return choices.rename_axis("what"), result, mixtures
+    return choices.rename_axis("what"), result, tables
 
 
 def _select(args):
@@ -230,16 +279,18 @@ def _select(args):
 
     if args.max_clusters < 1:
         raise CommandError(f"--max-clusters {args.max_clusters} must be at least 1")
+    if args.max_factors < 1:
+        raise CommandError(f"--max-factors {args.max_factors} must be at least 1")
     check_output_folder(args.out)
     frame, _ = _read(args)
     frame = _drop_constant(frame)
     if frame.shape[1] < 2:
         raise CommandError(f"{args.data} has {frame.shape[1]} varying column(s); choosing a number of factors "
                            "needs at least two")
-    choices, result, mixtures = _choices(frame, args)
+    choices, result, tables = _choices(frame, args)
     with staged_output(args.out) as out:
-        if mixtures is not None:
-            write_table(out, "mixtures", mixtures)
+        for name, table in tables.items():
+            write_table(out, name, table)
         write_table(out, "choices", choices)
         write_table(out, "parallel_analysis", result.table)
         save_figure(out, "parallel_analysis.png", plot.parallel_analysis(result))
@@ -263,14 +314,21 @@ def _add_fit(commands):
         "fit", help="fit one model to a CSV file",
         description="Fit one model to the numeric columns of a CSV file (or those chosen with --columns "
         "and --drop); write its summary, the latent scores (scores.csv, keyed by --id or the row number) "
-        "and the fitted model (model.npz, read back with lvm.load).",
+        "and the fitted model (model.npz, read back with lvm.load). A mixture's scores.csv adds each row's "
+        "most probable component; mfa and mppca also write each row's responsibilities "
+        "(responsibilities.csv) and each component's loadings (summary_loadings.csv, loadings.png).",
     )
-    fit.add_argument("model", choices=sorted(MODELS), help="pca, ppca, fa (factor analysis), gmm, ae")
+    fit.add_argument("model", choices=sorted(MODELS),
+                     help="pca, ppca, fa (factor analysis), gmm (Gaussian mixture), mfa (mixture of factor "
+                     "analyzers), mppca (mixture of probabilistic PCA), ae (autoencoder)")
     _add_data_options(fit, ["em", "drop"],
-                      "rows with missing entries: em fits the observed entries by EM (ppca, fa, gmm), drop "
-                      "keeps complete rows only (default: missing entries are an error)",
+                      "rows with missing entries: em fits the observed entries by EM (ppca, fa, gmm, mfa, mppca), "
+                      "drop keeps complete rows only (default: missing entries are an error)",
                       "identifier column: the key of scores.csv, not fitted")
-    fit.add_argument("-k", type=int, required=True, help="latent dimension (factors, components, clusters)")
+    fit.add_argument("-k", type=int, required=True,
+                     help="latent dimension: factors (fa), components (pca, ppca, ae), clusters (gmm, mfa, mppca)")
+    fit.add_argument("--factors", type=int, metavar="Q",
+                     help="mfa and mppca (required there): the number of factors of each cluster")
     fit.add_argument("--rotation", help="factor rotation (fa only): varimax, promax, oblimin, quartimax, ...")
     fit.add_argument("--method", choices=["ml", "minres", "principal"],
                      help="factor extraction (fa only): maximum likelihood (default), minimum residual, principal axis")
@@ -301,14 +359,20 @@ def _add_select(commands):
     select = commands.add_parser(
         "select", help="suggest the number of factors, components (and clusters)",
         description="Parallel analysis for the number of factors and components, Minka's evidence for "
-        "the PPCA dimension and, with --mixtures, a BIC table of Gaussian mixtures.",
+        "the PPCA dimension and, with --mixtures, a BIC table of Gaussian mixtures (mixtures.csv); with "
+        "--mfa, a BIC table of mixtures of factor analyzers over the number of clusters and of factors "
+        "per cluster (mfa.csv).",
     )
     _add_data_options(select, ["em", "drop"],
                       "rows with missing entries: em uses them (pairwise-complete correlations for parallel "
                       "analysis, EM for mixtures), drop keeps complete rows only (default: an error)",
                       "identifier column, not used")
     select.add_argument("--mixtures", action="store_true", help="also choose a Gaussian mixture by BIC")
+    select.add_argument("--mfa", action="store_true",
+                        help="also choose a mixture of factor analyzers (clusters and factors per cluster) by BIC")
     select.add_argument("--max-clusters", type=int, default=6, help="largest mixture tried (default: 6)")
+    select.add_argument("--max-factors", type=int, default=3,
+                        help="most factors per cluster tried with --mfa (default: 3; always fewer than the columns)")
     select.add_argument("--out", default="lvm-select", help="output folder (default: lvm-select)")
     select.set_defaults(run=_select)
 

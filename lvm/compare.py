@@ -28,11 +28,16 @@ def _named(models):
 
 
 def _dimension_parameter(model):
-    """The constructor parameter that sets the latent dimension."""
-    params = model.get_params(deep=False)
-    if "n_components" in params:
-        return "n_components"
-    raise TypeError(f"{type(model).__name__} has no n_components parameter to set the latent dimension")
+    """The constructor parameter that sets the latent dimension, the width of ``transform``.
+
+    ``n_components`` for most models; an lvm model names its own in
+    ``_latent_count`` (``n_factors`` for the mixtures of factor analyzers and
+    of PPCA, whose ``n_components`` counts clusters).
+    """
+    name = getattr(model, "_latent_count", "n_components")
+    if name in model.get_params(deep=False):
+        return name
+    raise TypeError(f"{type(model).__name__} has no {name} parameter to set the latent dimension")
 
 
 def _trust_rows(n, limit, rng):
@@ -183,9 +188,10 @@ def _measure(model, X, y, X_test, y_test, *, values, test_values, trust_rows, n_
 def compression_table(models, X, ks, X_test=None, *, verbose=True):
     """Reconstruction error against latent dimension, for every model.
 
-    Each model is cloned with its latent dimension (``n_components``) set
-    to each ``k`` and fitted on ``X``: the compression
-    curve of lossy compression through a ``k``-dimensional latent space.
+    Each model is cloned with its latent dimension (``n_components``; the
+    number of factors ``n_factors`` of a mixture of factor analyzers or of
+    PPCA) set to each ``k`` and fitted on ``X``: the compression curve of
+    lossy compression through a ``k``-dimensional latent space.
 
     Parameters
     ----------

@@ -117,3 +117,54 @@ def test_trustworthiness_uses_the_same_rows_for_every_model(digits):
     assert frame["trustworthiness"].nunique() == 1
     single = lvm.compare(lvm.PCA(2), X_train)
     assert list(single.index) == ["PCA"]
+
+
+def _planes(n_per_cluster=150, n_features=8, seed=0):
+    """Three clusters, each near its own plane in R^8: ``x = mu_j + B_j diag(3, 1.5) z + e``, ``e ~ N(0, 0.3^2 I)``."""
+    rng = np.random.RandomState(seed)
+    parts, labels = [], []
+    for j in range(3):
+        basis = np.linalg.qr(rng.normal(size=(n_features, 2)))[0]
+        mean = rng.normal(size=n_features)
+        mean *= 8.0 / np.linalg.norm(mean)
+        z = rng.normal(size=(n_per_cluster, 2)) * [3.0, 1.5]
+        parts.append(mean + z @ basis.T + 0.3 * rng.normal(size=(n_per_cluster, n_features)))
+        labels.append(np.full(n_per_cluster, j))
+    return np.vstack(parts), np.concatenate(labels)
+
+
+def test_mixtures_of_factor_analyzers_and_ppca_fill_their_rows():
+    X, y = _planes()
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0)
+    models = [lvm.MixtureOfFactorAnalyzers(3, 2, random_state=0), lvm.MixtureOfPPCA(3, 2, random_state=0),
+              lvm.GaussianMixture(3, random_state=0)]
+    frame = lvm.compare(models, X_train, y=y_train, X_test=X_test, y_test=y_test, verbose=False)
+    assert list(frame.index) == ["MixtureOfFactorAnalyzers", "MixtureOfPPCA", "GaussianMixture"]
+    assert frame.notna().all().all(), frame
+    # The latent space of a low-rank mixture is its factors; of a Gaussian mixture, its responsibilities.
+    assert list(frame["k"]) == [2, 2, 3]
+    np.testing.assert_allclose(frame["compression"], [4.0, 4.0, 8 / 3])
+    for name, model in zip(frame.index, models, strict=True):
+        row = frame.loc[name]
+        assert row["loglik_test"] == pytest.approx(model.score(X_test), rel=1e-12)
+        assert row["bic"] == pytest.approx(model.bic(X_train), rel=1e-12)
+        assert row["mse_test"] == pytest.approx(np.mean((model.reconstruct(X_test) - X_test) ** 2), rel=1e-12)
+        assert row["n_iter"] == model.n_iter_
+    # Each cluster is a plane: one factor per cluster leaves its second axis (sd 1.5) to the
+    # uniquenesses (sd 0.3 along the other axes), at a cost of the order of log(1.5 / 0.3) = 1.6 per row.
+    one = lvm.MixtureOfFactorAnalyzers(3, 1, random_state=0).fit(X_train)
+    assert one.score(X_test) < frame.loc["MixtureOfFactorAnalyzers", "loglik_test"] - 1.0
+    # The responsibilities of the Gaussian mixture separate the clusters.
+    assert frame.loc["GaussianMixture", "knn_accuracy"] == 1.0
+
+
+def test_compression_table_varies_the_factors_of_a_low_rank_mixture():
+    X, _ = _planes()
+    curve = lvm.compression_table({"MFA": lvm.MixtureOfFactorAnalyzers(3, random_state=0)}, X, ks=[1, 2, 3],
+                                  verbose=False)
+    assert list(curve["k"]) == [1, 2, 3]
+    # k is the number of factors; the three clusters stay three components.
+    two = lvm.MixtureOfFactorAnalyzers(3, 2, random_state=0).fit(X)
+    assert curve.loc[curve["k"] == 2, "mse_train"].item() == pytest.approx(np.mean((two.reconstruct(X) - X) ** 2),
+                                                                          rel=1e-12)
+    assert curve["mse_train"].is_monotonic_decreasing

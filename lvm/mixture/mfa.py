@@ -152,6 +152,9 @@ class LowRankMixture(MixtureModel):
         self.loadings_ = params["loadings"]
         setattr(self, self._noise.attribute, self._noise.public(params["noise"]))
         self.lower_bound_ = float(result.history[-1])
+        # Kept for select_mixture, which sets aside a fit whose noise sits on
+        # this floor (a spurious maximum); not saved with the model.
+        self._noise_floor = params["floor"]
         self.n_parameters_ = int(k - 1 + k * p + k * (p * q - q * (q - 1) // 2) + self._noise.n_parameters(k, p))
         thin = np.flatnonzero(result.stats.nk < q + 2)
         if thin.size:
