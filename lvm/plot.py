@@ -403,22 +403,96 @@ def _ellipse(ax, mean, covariance, color, n_std=(1.0, 2.0)):
                              linewidth=1.5 if n == n_std[0] else 0.8))
 
 
+def _mixture_parts(model, X, data, covariance_type):
+    """Weights, means, full covariances, loadings (or None) and each row's likeliest component.
+
+    ``X`` is the data as given (so a fitted model predicts on the same input
+    it was fitted to), ``data`` its float array.
+    """
+    from .mixture._covariance import full_covariances
+
+    p = data.shape[1]
+    if not isinstance(model, dict):
+        if hasattr(model, "loadings_") and hasattr(model, "covariances"):
+            # A mixture of factor analyzers or of PPCA: W_k W_k^T + Psi_k, formed for the plot only.
+            return model.weights_, model.means_, model.covariances(), np.asarray(model.loadings_), model.predict(X)
+        weights, means = model.weights_, model.means_
+        covariances = full_covariances(model.covariances_, len(weights), p, model.covariance_type)
+        return weights, means, covariances, None, model.predict(X)
+    weights = np.asarray(model["weights"])
+    k = len(weights)
+    means = np.asarray(model["means"]) + model.get("center", np.nanmean(data, axis=0))
+    loadings = None
+    if "loadings" in model:
+        loadings = np.asarray(model["loadings"])
+        noise = np.broadcast_to(np.asarray(model["noise"], dtype=float).reshape(k, -1), (k, p))
+        covariances = np.einsum("kpq,krq->kpr", loadings, loadings) + noise[:, :, None] * np.eye(p)
+    else:
+        covariances = full_covariances(model["covariances"], k, p, covariance_type)
+    # Components from the given parameters, so that the colours move with the EM steps.
+    from scipy.stats import multivariate_normal
+
+    log_density = np.column_stack([
+        np.log(weights[j]) + multivariate_normal(means[j], covariances[j], allow_singular=True).logpdf(data)
+        for j in range(k)
+    ])
+    return weights, means, covariances, loadings, np.argmax(log_density, axis=1)
+
+
+def _plane(data, features, names):
+    """The map onto the drawn plane: an offset, a (p, 2) matrix of axes, and the two axis labels."""
+    p = data.shape[1]
+    if isinstance(features, str):
+        if features != "pca":
+            raise ValueError(f"features={features!r} is invalid; give two column indices or 'pca'")
+        if np.isnan(data).any():
+            raise ValueError("features='pca' needs complete rows to find the principal axes; "
+                             "choose two features instead")
+        if p < 2:
+            raise ValueError(f"features='pca' draws two principal axes but X has {p} column(s)")
+        center = data.mean(axis=0)
+        _, values, vt = np.linalg.svd(data - center, full_matrices=False)
+        axes = vt[:2].T
+        # Each axis points the way of its largest coordinate, so the picture does not flip between runs.
+        axes = axes * np.sign(axes[np.abs(axes).argmax(axis=0), [0, 1]])
+        share = values[:2] ** 2 / np.sum(values**2)
+        return center, axes, [f"principal axis {i + 1} ({share[i]:.0%} of variance)" for i in range(2)]
+    a, b = features
+    if max(a, b) >= p:
+        raise ValueError(f"mixture_ellipses draws features {tuple(features)} but X has {p} column(s)")
+    axes = np.eye(p)[:, [a, b]]
+    return np.zeros(p), axes, [names[a] if names else f"x{a}", names[b] if names else f"x{b}"]
+
+
 def mixture_ellipses(model, X, ax=None, features=(0, 1), covariance_type=None):
     """Data coloured by most probable component, with each component's 1- and 2-sd ellipses.
 
+    For a mixture of factor analyzers or of PPCA, each component's subspace
+    is drawn too: one segment ``mu_k +- 2 w_kj`` per factor ``j`` (``w_kj``
+    the ``j``-th column of ``W_k``), the span of two standard deviations of
+    that factor, around the ellipses of ``W_k W_k^T + Psi_k``.
+
+    The plane is two features of ``X`` (the ellipses are then the
+    components' marginals), or the first two principal axes of ``X``
+    (``features="pca"``; the ellipses are the components' distributions
+    projected onto them), the view to take when no two features tell the
+    components apart, as with images.
+
     Parameters
     ----------
-    model : fitted GaussianMixture or dict
-        The mixture, or a parameter dict with ``weights``, ``means`` and
-        ``covariances`` (as ``GaussianMixture``'s callback gives them; their
+    model : fitted GaussianMixture, MixtureOfFactorAnalyzers, MixtureOfPPCA, or dict
+        The mixture, or a parameter dict as the models' callback gives it:
+        ``weights``, ``means`` and ``covariances`` (``GaussianMixture``) or
+        ``loadings`` and ``noise`` (the mixtures of factor analyzers). Their
         means are of the centred data, so ``center`` is added when present,
-        and the column means of ``X`` otherwise).
+        and the column means of ``X`` otherwise.
     X : array-like of shape (n_samples, n_features)
         The data.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure when None.
-    features : tuple of two int, default=(0, 1)
-        The two features shown; the ellipses are the components' marginals.
+    features : tuple of two int or "pca", default=(0, 1)
+        The two features shown, or ``"pca"`` for the first two principal axes
+        of ``X`` (centred, not scaled).
     covariance_type : str, optional
         Storage of ``covariances`` when a dict is given and its shape is ambiguous.
 
@@ -429,58 +503,45 @@ def mixture_ellipses(model, X, ax=None, features=(0, 1), covariance_type=None):
     """
     import pandas as pd
 
-    from .mixture._covariance import full_covariances
-
     names = list(X.columns) if isinstance(X, pd.DataFrame) else None
-    X = np.asarray(X, dtype=float)
-    n, p = X.shape
-    if max(features) >= p:
-        raise ValueError(f"mixture_ellipses draws features {features} but X has {p} column(s)")
-    if isinstance(model, dict):
-        weights = np.asarray(model["weights"])
-        k = len(weights)
-        means = np.asarray(model["means"]) + model.get("center", np.nanmean(X, axis=0))
-        covariances = full_covariances(model["covariances"], k, p, covariance_type)
-    else:
-        weights, means = model.weights_, model.means_
-        k = len(weights)
-        covariances = full_covariances(model.covariances_, k, p, model.covariance_type)
-    # Responsibilities from the given parameters, so that the colours move with the EM steps.
-    from scipy.stats import multivariate_normal
-
-    log_density = np.column_stack([
-        np.log(weights[j]) + multivariate_normal(means[j], covariances[j], allow_singular=True).logpdf(X)
-        for j in range(k)
-    ])
-    component = np.argmax(log_density, axis=1)
+    data = np.asarray(X, dtype=float)
+    center, axes, labels = _plane(data, features, names)
+    weights, means, covariances, loadings, component = _mixture_parts(model, X, data, covariance_type)
+    points = (data - center) @ axes
+    means = (means - center) @ axes
     ax = _axes(ax, figsize=(5.5, 4.5))
-    a, b = features
-    colors = [f"C{j % 10}" for j in range(k)]
-    ax.scatter(X[:, a], X[:, b], s=8, c=[colors[j] for j in component], alpha=0.6)
-    for j in range(k):
-        cov = covariances[j][np.ix_([a, b], [a, b])]
-        _ellipse(ax, means[j, [a, b]], cov, colors[j])
-        ax.plot(*means[j, [a, b]], "x", color="black", markersize=8)
-    ax.set_xlabel(names[a] if names else f"x{a}")
-    ax.set_ylabel(names[b] if names else f"x{b}")
-    _ellipse_legend(ax)
+    colors = [f"C{j % 10}" for j in range(len(weights))]
+    ax.scatter(points[:, 0], points[:, 1], s=8, c=[colors[j] for j in component], alpha=0.6)
+    for j in range(len(weights)):
+        _ellipse(ax, means[j], axes.T @ covariances[j] @ axes, colors[j])
+        if loadings is not None:
+            for reach in (axes.T @ loadings[j]).T:
+                ax.plot(*np.column_stack([means[j] - 2 * reach, means[j] + 2 * reach]), "-", color=colors[j],
+                        linewidth=2.5, solid_capstyle="round")
+        ax.plot(*means[j], "x", color="black", markersize=8)
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    _ellipse_legend(ax, factors=loadings is not None and loadings.shape[2] > 0)
     return ax
 
 
-def _ellipse_legend(ax):
+def _ellipse_legend(ax, factors=False):
     """Say what the drawn shapes are: the ellipses hold a component's points within 1 and 2 sd of its mean."""
     from matplotlib.lines import Line2D
 
     handles = [Line2D([], [], color="grey", linewidth=1.5, label="1 sd ellipse"),
                Line2D([], [], color="grey", linewidth=0.8, label="2 sd ellipse"),
                Line2D([], [], color="black", marker="x", linestyle="", markersize=8, label="component mean")]
+    if factors:
+        handles.append(Line2D([], [], color="grey", linewidth=2.5, label="mean \u00b1 2 \u00d7 loadings"))
     ax.legend(handles=handles, fontsize="x-small", loc="best")
 
 
-def em_steps(steps, X, iterations=(0, 1, 2, 5, 20), axes=None, covariance_type=None):
-    """Show a Gaussian mixture's EM at chosen iterations, one panel each.
+def em_steps(steps, X, iterations=(0, 1, 2, 5, 20), axes=None, covariance_type=None, features=(0, 1)):
+    """Show a mixture's EM at chosen iterations, one panel each.
 
-    ``steps`` is what a ``GaussianMixture(callback=...)`` collected: the
+    ``steps`` is what a ``GaussianMixture(callback=...)`` (or a mixture of
+    factor analyzers' or of PPCA's callback) collected: the
     parameters at the start (iteration 0) and after every M-step, of a fit
     with ``n_init=1`` (with restarts the callback records every start, one
     after the other). Each panel
@@ -500,6 +561,8 @@ def em_steps(steps, X, iterations=(0, 1, 2, 5, 20), axes=None, covariance_type=N
         One per shown iteration; a new figure with a row of panels when None.
     covariance_type : str, optional
         Passed to :func:`mixture_ellipses`.
+    features : tuple of two int or "pca", default=(0, 1)
+        The plane drawn, as in :func:`mixture_ellipses`.
 
     Returns
     -------
@@ -519,7 +582,7 @@ def em_steps(steps, X, iterations=(0, 1, 2, 5, 20), axes=None, covariance_type=N
     if len(axes) != len(shown):
         raise ValueError(f"{len(axes)} axes given for {len(shown)} iterations {shown}")
     for position, (ax, i) in enumerate(zip(axes, shown, strict=True)):
-        mixture_ellipses(steps[i], X, ax=ax, covariance_type=covariance_type)
+        mixture_ellipses(steps[i], X, ax=ax, covariance_type=covariance_type, features=features)
         ax.set_title(f"iteration {i}")
         if position > 0:
             # One key is enough for a row of panels that draw the same shapes.

@@ -13,7 +13,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def test_all_examples_found():
-    assert len(SCRIPTS) == 7, [script.name for script in SCRIPTS]
+    assert len(SCRIPTS) == 8, [script.name for script in SCRIPTS]
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[script.stem for script in SCRIPTS])

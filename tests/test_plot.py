@@ -23,8 +23,26 @@ def faithful_steps():
     return X, steps, gm
 
 
-def _calls(hs, faithful_steps):
+def _two_subspaces(seed, n=200, p=4):
+    """Two clusters in ``p`` dimensions, each near a line of its own: a mixture of factor analyzers' data."""
+    rng = np.random.default_rng(seed)
+    centres = np.zeros((2, p))
+    centres[1, :2] = 6.0
+    directions = rng.normal(size=(2, p)) * 2.0
+    labels = np.repeat([0, 1], n // 2)
+    X = centres[labels] + rng.normal(size=(n, 1)) * directions[labels] + 0.3 * rng.normal(size=(n, p))
+    return X, labels
+
+
+@pytest.fixture(scope="module")
+def mfa_data():
+    X, _ = _two_subspaces(0)
+    return X, lvm.MixtureOfFactorAnalyzers(2, 1, random_state=0).fit(X)
+
+
+def _calls(hs, faithful_steps, mfa_data):
     X, steps, gm = faithful_steps
+    X_mfa, mfa = mfa_data
     pca = lvm.PCA(5).fit(hs)
     fa = lvm.FactorAnalysis(3, rotation="varimax").fit(hs)
     table = lvm.compare({"PCA": lvm.PCA(2), "PPCA": lvm.PPCA(2)}, hs)
@@ -44,13 +62,14 @@ def _calls(hs, faithful_steps):
         "biplot": lambda ax: lvm.plot.biplot(pca, hs, ax=ax),
         "mixture_ellipses": lambda ax: lvm.plot.mixture_ellipses(gm, X, ax=ax),
         "mixture_ellipses_step": lambda ax: lvm.plot.mixture_ellipses(steps[0], X, ax=ax),
+        "mixture_ellipses_mfa": lambda ax: lvm.plot.mixture_ellipses(mfa, X_mfa, ax=ax, features="pca"),
         "em_convergence": lambda ax: lvm.plot.em_convergence({"GMM": gm, "raw": gm.history_}, ax=ax),
         "comparison": lambda ax: lvm.plot.comparison(table, ax=ax),
     }
 
 
-def test_every_plot_returns_its_axes(tmp_path, hs, faithful_steps):
-    for name, call in _calls(hs, faithful_steps).items():
+def test_every_plot_returns_its_axes(tmp_path, hs, faithful_steps, mfa_data):
+    for name, call in _calls(hs, faithful_steps, mfa_data).items():
         figure, ax = plt.subplots()
         assert call(ax) is ax, name
         assert ax.has_data() or ax.texts or ax.images, name
@@ -114,6 +133,81 @@ def test_plot_errors_are_clear(hs):
         lvm.plot.mixture_ellipses(lvm.GaussianMixture(2, random_state=0).fit(hs[["x1"]]), hs[["x1"]])
     with pytest.raises(ValueError, match="needs X and ks"):
         lvm.plot.compression_curve({"PCA": lvm.PCA()})
+    with pytest.raises(ValueError, match="features='pc' is invalid"):
+        lvm.plot.mixture_ellipses(lvm.GaussianMixture(2, random_state=0).fit(hs), hs, features="pc")
     with pytest.raises(ValueError, match="pass covariance_type"):
         lvm.plot.mixture_ellipses({"weights": [0.5, 0.5], "means": np.zeros((2, 2)),
                                    "covariances": np.ones((2, 2))}, np.zeros((5, 2)))
+
+
+def _segments(ax):
+    """The drawn lines that are segments (two points), as (start, end) pairs."""
+    return [line.get_xydata() for line in ax.lines if len(line.get_xydata()) == 2]
+
+
+def _crosses(ax):
+    return np.array([line.get_xydata()[0] for line in ax.lines if line.get_marker() == "x"])
+
+
+@pytest.mark.parametrize("model", [lvm.MixtureOfFactorAnalyzers(2, 1, random_state=0),
+                                   lvm.MixtureOfPPCA(2, 2, random_state=0)], ids=["MFA", "MPPCA"])
+def test_mixture_ellipses_draws_each_components_subspace(model, seed):
+    X, _ = _two_subspaces(seed)
+    model.fit(X)
+    k, q = model.n_components, model.n_factors
+    figure, ax = plt.subplots()
+    assert lvm.plot.mixture_ellipses(model, X, ax=ax, features=(0, 2)) is ax
+    # Per component: a 1 sd and a 2 sd ellipse, a mean, and one segment per factor.
+    assert len(ax.patches) == 2 * k
+    assert len(_crosses(ax)) == k
+    segments = _segments(ax)
+    assert len(segments) == k * q
+    np.testing.assert_allclose(_crosses(ax), model.means_[:, [0, 2]])
+    expected = [np.array([mean - 2 * w, mean + 2 * w])
+                for mean, W in zip(model.means_[:, [0, 2]], model.loadings_[:, [0, 2]], strict=True) for w in W.T]
+    np.testing.assert_allclose(np.array(segments), np.array(expected))
+    # The ellipses are the marginals of W W^T + Psi on the two features.
+    for j, patch in enumerate(ax.patches[::2]):
+        values = np.linalg.eigvalsh(model.covariances()[j][np.ix_([0, 2], [0, 2])])
+        np.testing.assert_allclose(patch.center, model.means_[j, [0, 2]])
+        np.testing.assert_allclose(sorted([patch.width, patch.height]), 2 * np.sqrt(values))
+    # The points take the colour of the component predict gives them.
+    colours = ax.collections[0].get_facecolors()[:, :3]
+    predicted = model.predict(X)
+    for j in range(k):
+        assert np.allclose(colours[predicted == j], plt.matplotlib.colors.to_rgb(f"C{j}"))
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "1 sd ellipse", "2 sd ellipse", "component mean", "mean \u00b1 2 \u00d7 loadings"]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x0", "x2")
+    plt.close(figure)
+
+
+def test_mixture_ellipses_on_principal_axes(mfa_data):
+    X, mfa = mfa_data
+    figure, ax = plt.subplots()
+    lvm.plot.mixture_ellipses(mfa, X, ax=ax, features="pca")
+    pca = lvm.PCA(2).fit(X)
+    share = pca.explained_variance_ratio_
+    assert ax.get_xlabel() == f"principal axis 1 ({share[0]:.0%} of variance)"
+    assert ax.get_ylabel() == f"principal axis 2 ({share[1]:.0%} of variance)"
+    # Means and segment ends are the model's, projected onto the principal axes (signs are a convention).
+    np.testing.assert_allclose(np.abs(_crosses(ax)), np.abs(pca.transform(mfa.means_)), atol=1e-10)
+    ends = np.array(_segments(ax)).reshape(-1, 2)
+    model_ends = np.concatenate([mfa.means_[j] + s * 2 * mfa.loadings_[j, :, 0] for j in range(2) for s in (-1, 1)])
+    np.testing.assert_allclose(np.abs(ends), np.abs(pca.transform(model_ends.reshape(-1, X.shape[1]))), atol=1e-10)
+    # An ellipse is the component's covariance seen along the two axes: its 1 sd area is pi sqrt(det).
+    for j, patch in enumerate(ax.patches[::2]):
+        projected = pca.components_ @ mfa.covariances()[j] @ pca.components_.T
+        np.testing.assert_allclose(np.pi * patch.width * patch.height / 4, np.pi * np.sqrt(np.linalg.det(projected)))
+    plt.close(figure)
+
+
+def test_em_steps_of_a_mixture_of_factor_analyzers(seed):
+    X, _ = _two_subspaces(seed)
+    steps = []
+    mfa = lvm.MixtureOfFactorAnalyzers(2, 1, random_state=0, callback=lambda it, params: steps.append(params)).fit(X)
+    (last,) = lvm.plot.em_steps(steps, X, iterations=(len(steps) - 1,), features=(0, 1))
+    # The callback's means are of the centred data; the plot adds the centre back.
+    np.testing.assert_allclose(np.sort(_crosses(last), axis=0), np.sort(mfa.means_[:, :2], axis=0), rtol=1e-8)
+    assert len(_segments(last)) == 2
+    plt.close(last.figure)
