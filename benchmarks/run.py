@@ -6,6 +6,7 @@ Usage, from the repository root::
     python benchmarks/run.py pca              # one family
     python benchmarks/run.py factor --threads 1
     python benchmarks/run.py mixture --threads 1
+    python benchmarks/run.py mfa --threads 1
     python benchmarks/run.py autoencoder --threads 1
     python benchmarks/run.py pca --repeats 9 --markdown benchmarks/results/pca.md
 
@@ -35,6 +36,13 @@ Method
   on the same pre-scaled data, and the time per epoch is the difference over
   the difference of epochs. Accuracy is the mean squared reconstruction error
   of the long run on the training data, in the same units for both.
+* Mixtures of factor analyzers and of probabilistic PCA are timed per
+  iteration against lvm's and scikit-learn's full-covariance Gaussian mixture
+  on data drawn from a mixture of factor analyzers. lvm's fits are timed from
+  their callback, which the EM driver calls after the start and after every
+  iteration: the time from the first call to the last over the number of
+  iterations leaves out validation, the start and the last bookkeeping.
+  scikit-learn has no callback and is timed by differencing, as the mixtures.
 
 Each model family is one ``bench_<family>`` function registered in ``FAMILIES``.
 """
@@ -44,6 +52,7 @@ import datetime
 import gc
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -680,6 +689,177 @@ def bench_mixture(args):
 
 
 # ---------------------------------------------------------------------------
+# Mixtures of factor analyzers
+
+# lvm fits run MFA_ITERATIONS iterations and are timed from their callback;
+# scikit-learn's Gaussian mixture, which has no callback, fits MFA_SK_SHORT and
+# MFA_ITERATIONS iterations and the difference is timed. Its short fit is not 0
+# iterations: given precisions_init, scikit-learn cannot stop before its first
+# M-step (the fit then has no covariances_).
+MFA_ITERATIONS = 7
+MFA_SK_SHORT = 1
+
+
+def make_mfa(n_samples, n_features, n_components, n_factors, *, seed=0):
+    """Data from a mixture of factor analyzers, ``x = mu_k + W_k z + e``.
+
+    Weights are drawn from a Dirichlet distribution with all parameters 5,
+    means from ``N(0, 2**2 I)``, the entries of every loading matrix ``W_k``
+    from ``N(0, 1)`` and every uniqueness (the variances of ``e``) uniformly
+    in [0.2, 1.0]. The component sizes are a multinomial draw and the rows are
+    shuffled.
+    """
+    rng = np.random.default_rng(seed)
+    weights = rng.dirichlet(np.full(n_components, 5.0))
+    counts = rng.multinomial(n_samples, weights)
+    X = np.empty((n_samples, n_features))
+    start = 0
+    for j in range(n_components):
+        mean = rng.normal(0.0, 2.0, n_features)
+        loadings = rng.standard_normal((n_features, n_factors))
+        uniquenesses = rng.uniform(0.2, 1.0, n_features)
+        rows = slice(start, start + counts[j])
+        X[rows] = mean + rng.standard_normal((counts[j], n_factors)) @ loadings.T
+        X[rows] += rng.standard_normal((counts[j], n_features)) * np.sqrt(uniquenesses)
+        start += counts[j]
+    return X[rng.permutation(n_samples)]
+
+
+def _r_note():
+    """Whether R is here to run EMMIXmfa: what ``which Rscript`` finds."""
+    path = shutil.which("Rscript")
+    if path is None:
+        return "R's EMMIXmfa was not run: `Rscript` is not on the PATH of this machine (R is not installed)."
+    return f"R's EMMIXmfa was not run (Rscript found at {path}; this suite does not call R)."
+
+
+class _IterationClock:
+    """A callback for lvm's EM driver that times the iterations of each fit it is passed to.
+
+    The driver calls it after the start (iteration 0) and after every
+    iteration, each time after the E-step that scores the new parameters, so
+    the time from the call for iteration 0 to the last one is that of the
+    iterations alone: no validation, no start, no final bookkeeping. One value
+    per fit is kept: that time over the number of iterations.
+    """
+
+    def __init__(self):
+        self.per_iteration = []
+        self._stamps = []
+
+    def __call__(self, iteration, params):
+        if iteration == 0:
+            self._stamps = []
+        self._stamps.append(time.perf_counter())
+
+    def close(self):
+        self.per_iteration.append((self._stamps[-1] - self._stamps[0]) / (len(self._stamps) - 1))
+
+
+def bench_mfa(args):
+    """Mixtures of factor analyzers, time per iteration against the full-covariance Gaussian mixture.
+
+    Returns (markdown lines, [(target, measured, PASS/FAIL)]). Every fit runs
+    a fixed number of iterations (``tol=0``). An lvm fit is timed per
+    iteration from its callback (:class:`_IterationClock`); scikit-learn's,
+    which has no callback, by the difference of a ``MFA_ITERATIONS`` and a
+    ``MFA_SK_SHORT``-iteration fit, both timed whole. Each round calls every
+    fit once, in reverse order on odd rounds; the ratios are medians over
+    rounds of the per-round ratios. An AECM iteration makes two passes over
+    the data (an E-step before each of its two conditional M-steps), an EM
+    iteration one.
+
+    Both Gaussian mixtures start from the same values (:func:`mixture_start`)
+    with ``reg_covar=0``, so they run the same iterations and their
+    log-likelihoods must agree; the MFA and MPPCA start from their own k-means
+    (``random_state=0``).
+    """
+    n, p, k, q = 100_000, 50, 5, 5
+    iters, sk_short = MFA_ITERATIONS, MFA_SK_SHORT
+    X = make_mfa(n, p, k, q, seed=0)
+    weights, means, precisions = mixture_start(X, k, "full", seed=1)
+    gmm = dict(covariance_type="full", tol=0.0, reg_covar=0.0, weights_init=weights, means_init=means,
+               precisions_init=precisions, random_state=0)
+    base, sk = "lvm GaussianMixture(5, \"full\")", "sklearn GaussianMixture(5, \"full\")"
+    lvm_models = {
+        "lvm MixtureOfFactorAnalyzers(5, 5)": (
+            "AECM, 2 passes", lambda cb: lvm.MixtureOfFactorAnalyzers(k, q, max_iter=iters, tol=0.0, random_state=0,
+                                                                      callback=cb)),
+        "lvm MixtureOfFactorAnalyzers(5, 5, algorithm=\"em\")": (
+            "EM, 1 pass", lambda cb: lvm.MixtureOfFactorAnalyzers(k, q, algorithm="em", max_iter=iters, tol=0.0,
+                                                                  random_state=0, callback=cb)),
+        "lvm MixtureOfPPCA(5, 5)": (
+            "AECM, 2 passes", lambda cb: lvm.MixtureOfPPCA(k, q, max_iter=iters, tol=0.0, random_state=0,
+                                                           callback=cb)),
+        base: ("EM, 1 pass", lambda cb: lvm.GaussianMixture(k, max_iter=iters, callback=cb, **gmm)),
+    }
+    clocks = {name: _IterationClock() for name in lvm_models}
+
+    def lvm_fit(name, make):
+        def fit():
+            model = make(clocks[name]).fit(X)
+            clocks[name].close()
+            return model
+        return _quiet(fit)
+
+    contenders = {name: lvm_fit(name, make) for name, (_, make) in lvm_models.items()}
+    for it in (sk_short, iters):
+        contenders[f"{sk} {it}"] = _quiet(lambda it=it: SkGaussianMixture(k, max_iter=it, **gmm).fit(X))
+
+    label = f"mfa: {n} x {p}, K = {k}, q = {q}"
+    models = {}
+    for name, fn in contenders.items():
+        print(f"[{label}] warm-up {name}", file=sys.stderr, flush=True)
+        models[name] = fn()
+        expected = sk_short if name == f"{sk} {sk_short}" else iters
+        if models[name].n_iter_ != expected:
+            raise RuntimeError(f"{name}: {models[name].n_iter_} iterations, expected {expected}")
+    for clock in clocks.values():
+        clock.per_iteration.clear()
+    print(f"[{label}] timing {args.repeats} interleaved rounds ...", file=sys.stderr, flush=True)
+    times = time_interleaved(contenders, args.repeats, args.budget, fast_extra=0)
+    rounds = sorted(set.intersection(*(set(t) for t in times.values())))
+    # With fast_extra=0 every fit runs once in every round, so a clock's i-th value is round i's.
+    per_iter = {name: np.array(clock.per_iteration)[rounds] for name, clock in clocks.items()}
+    per_iter[sk] = _per_iteration(times, sk, sk_short, iters, rounds)
+
+    # Mean log-likelihood per sample after the last M-step of the warm-up fit.
+    loglik = {name: float(models[name].history_[iters]) for name in lvm_models}
+    loglik[sk] = float(models[f"{sk} {iters}"].score(X))
+    rel_gmm = abs(loglik[base] - loglik[sk]) / abs(loglik[sk])
+
+    rows, summary = [], {}
+    methods = {name: method for name, (method, _) in lvm_models.items()}
+    methods[sk] = "EM, 1 pass"
+    for name, method in methods.items():
+        t = per_iter[name]
+        to_base = t / per_iter[base]
+        low, high = np.quantile(to_base, [0.25, 0.75])
+        summary[name] = float(np.median(to_base))
+        rows.append([name, method, fmt_time(np.median(t)), fmt_time(np.min(t)), f"{summary[name]:.2f}",
+                     f"{low:.2f} – {high:.2f}", f"{np.median(t / per_iter[sk]):.2f}", len(rounds),
+                     f"{loglik[name]:.6f}"])
+    threads = sorted({info["num_threads"] for info in threadpool_info()})
+    lines = [f"### Mixtures of factor analyzers, time per iteration: {n} x {p}, K = {k}, q = {q}", "",
+             f"Per iteration: lvm, the time from the callback after the start to the callback after "
+             f"iteration {iters}, over {iters}; scikit-learn, (time of a {iters}-iteration fit - time of a "
+             f"{sk_short}-iteration fit) / {iters - sk_short}. Ratios: medians over rounds of the per-round "
+             f"ratio. BLAS threads: {', '.join(map(str, threads))}. Log-likelihood: mean per sample after "
+             f"{iters} iterations (lvm's `history_[{iters}]`, sklearn's `score(X)`); the two Gaussian "
+             f"mixtures, from the same start, differ by {rel_gmm:.1e} relative.", ""]
+    lines += md_table(["model", "iteration", "per iter. (median)", "min", f"/ {base} (median paired)",
+                       "quartiles", f"/ {sk}", "rounds", "log-lik."], rows)
+    lines += ["", _r_note()]
+
+    targets = []
+    for name in lvm_models:
+        if name != base:
+            r = summary[name]
+            targets.append((f"(h) mfa: {name} / {base} per iteration < 1 (O(n K p q) against O(n K p^2))",
+                            f"{r:.2f}", r < 1.0))
+    return lines, targets
+
+# ---------------------------------------------------------------------------
 # Autoencoder
 
 # (short, long) epochs per case: long enough that the per-epoch difference
@@ -773,7 +953,8 @@ def _bench_autoencoder_case(args, label, X, dtype, k, batch, short, long_):
     return row, target
 
 
-FAMILIES = {"pca": bench_pca, "factor": bench_factor, "mixture": bench_mixture, "autoencoder": bench_autoencoder}
+FAMILIES = {"pca": bench_pca, "factor": bench_factor, "mixture": bench_mixture, "mfa": bench_mfa,
+            "autoencoder": bench_autoencoder}
 
 
 # ---------------------------------------------------------------------------

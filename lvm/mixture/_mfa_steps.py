@@ -15,6 +15,8 @@ computed under, so that nothing cancels for clusters far from the origin),
 of a Gaussian mixture: ``gram_k[q, q] = n_k`` and ``cross_k[:, q] = sum_n r_nk y_n``.
 """
 
+import functools
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -160,21 +162,68 @@ def _responsibilities(log_prob, weights):
         return np.exp(weighted - norm[:, None]), float(norm.sum())
 
 
+@functools.lru_cache(maxsize=4)
+def _inner_terms(loadings_bytes, noise_bytes, shape):
+    """:func:`_inner` of every component, the loadings (K, p, q) and noise (K, p) given by their bytes.
+
+    The driver runs the E-step once per chunk of rows under the same
+    parameters, and the K factorisations, with scipy's checks around them,
+    cost about a tenth of the E-step of a few thousand rows when redone for
+    each chunk. Keyed by value, so that equal parameters give the same terms
+    bit for bit; an AECM iteration's second E-step reuses the first's (its
+    CM-step changed only the weights and means).
+    """
+    k, p, q = shape
+    loadings = np.frombuffer(loadings_bytes, dtype=np.float64).reshape(shape)
+    noise = np.frombuffer(noise_bytes, dtype=np.float64).reshape(k, p)
+    terms = tuple(_inner(loadings[j], noise[j]) for j in range(k))
+    for term in terms:
+        for value in term[:3]:
+            value.flags.writeable = False
+    return terms
+
+
+_work = threading.local()
+
+
+def _work_arrays(k, n, p):
+    """Differences of ``n`` rows from ``k`` means (k, n, p) and two (n, p) scratch arrays, kept per thread.
+
+    New arrays of these sizes for every chunk and component cost an
+    allocation and its page faults each time, about a tenth of the E-step.
+    They are overwritten by the thread's next call; the statistics returned
+    are new arrays and refer to none of them.
+    """
+    arrays = getattr(_work, "arrays", None)
+    if arrays is None or arrays[0].shape[0] != k or arrays[0].shape[1] < n or arrays[0].shape[2] != p:
+        arrays = _work.arrays = (np.empty((k, n, p)), np.empty((n, p)), np.empty((n, p)))
+    return arrays[0][:, :n], arrays[1][:n], arrays[2][:n]
+
+
 def e_step(X, params, factors=True):
     """E-step on complete rows (centred on ``params["center"]``): :class:`LowRankMixtureStats`.
 
     Each component's terms cost ``O(n p q)``. ``factors=False`` fills only
-    counts and sums (the first AECM cycle needs no more).
+    counts and sums (the first AECM cycle needs no more). The log-densities
+    are those of :func:`component_terms`, computed by the same operations in
+    the work arrays of the calling thread.
     """
     means, loadings, noise = params["means"], params["loadings"], params["noise"]
     k, p, q = loadings.shape
-    diffs, latents, inverses, log_prob = [], [], [], np.empty((len(X), k))
-    for j in range(k):
-        d = X - means[j]
-        log_prob[:, j], latent, inverse = component_terms(d, loadings[j], noise[j])
-        diffs.append(d)
-        latents.append(latent)
-        inverses.append(inverse)
+    n = len(X)
+    terms = _inner_terms(np.ascontiguousarray(loadings, dtype=np.float64).tobytes(),
+                         np.ascontiguousarray(noise, dtype=np.float64).tobytes(), (k, p, q))
+    diffs, data, residual = _work_arrays(k, n, p)
+    latents, log_prob = np.empty((k, n, q)), np.empty((n, k))
+    for j, (whitened, scale, inverse, logdet) in enumerate(terms):
+        np.subtract(X, means[j], out=diffs[j])
+        np.multiply(diffs[j], scale, out=data)
+        latent = np.matmul(data @ whitened, inverse, out=latents[j])
+        # The quadratic form as the sum of squares of the residual, as in _lowrank._quadratic.
+        np.matmul(latent, whitened.T, out=residual)
+        np.subtract(data, residual, out=residual)
+        quad = np.einsum("ij,ij->i", residual, residual) + np.einsum("ij,ij->i", latent, latent)
+        log_prob[:, j] = -0.5 * (p * _LOG_2PI + logdet + quad)
     resp, loglik = _responsibilities(log_prob, params["weights"])
     gram, cross, second = np.zeros((k, q + 1, q + 1)), np.zeros((k, p, q + 1)), np.zeros((k, p))
     for j in range(k):
@@ -183,11 +232,11 @@ def e_step(X, params, factors=True):
         cross[j, :, q] = r @ d
         if factors:
             weighted = latents[j] * r[:, None]
-            gram[j, :q, :q] = gram[j, q, q] * inverses[j] + weighted.T @ latents[j]
+            gram[j, :q, :q] = gram[j, q, q] * terms[j][2] + weighted.T @ latents[j]
             gram[j, :q, q] = gram[j, q, :q] = weighted.sum(axis=0)
             cross[j, :, :q] = d.T @ weighted
-            second[j] = r @ (d * d)
-    return LowRankMixtureStats(len(X), loglik, gram, cross, second, means.copy())
+            second[j] = r @ np.multiply(d, d, out=d)
+    return LowRankMixtureStats(n, loglik, gram, cross, second, means.copy())
 
 
 def e_step_missing(X, observed, params, factors=True):
