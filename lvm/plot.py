@@ -280,7 +280,7 @@ def parallel_analysis(result, ax=None):
     return ax
 
 
-def loadings(model, ax=None, cut=None, cmap="RdBu_r"):
+def loadings(model, ax=None, cut=None, cmap="RdBu_r", component=None):
     """Draw a loadings matrix as a heatmap, one row per feature, values written in.
 
     Red is positive, blue negative, white zero, on a scale symmetric about
@@ -299,6 +299,9 @@ def loadings(model, ax=None, cut=None, cmap="RdBu_r"):
         Blank cells with ``|loading| < cut``.
     cmap : str, default="RdBu_r"
         A diverging matplotlib colormap.
+    component : int, optional
+        For a mixture of factor analyzers or of PPCA (one loadings matrix
+        per component): the component whose loadings to draw.
 
     Returns
     -------
@@ -307,7 +310,16 @@ def loadings(model, ax=None, cut=None, cmap="RdBu_r"):
     """
     import pandas as pd
 
-    if hasattr(model, "loadings_"):
+    if hasattr(model, "loadings_") and np.ndim(model.loadings_) == 3:
+        count = len(model.loadings_)
+        if component is None or isinstance(component, bool) or component not in range(count):
+            raise ValueError(f"{type(model).__name__} has one loadings matrix per component: pass "
+                             f"component=0 .. {count - 1} (got {component!r})")
+        matrix = pd.DataFrame(model.loadings_[component], index=model._names(), columns=model._latent_names())
+    elif component is not None:
+        raise ValueError(f"component={component!r} applies to mixtures of factor analyzers or PPCA, "
+                         f"not to {type(model).__name__}")
+    elif hasattr(model, "loadings_"):
         matrix = model.loadings_
     elif hasattr(model, "components_"):
         matrix = np.asarray(model.components_).T

@@ -211,3 +211,17 @@ def test_em_steps_of_a_mixture_of_factor_analyzers(seed):
     np.testing.assert_allclose(np.sort(_crosses(last), axis=0), np.sort(mfa.means_[:, :2], axis=0), rtol=1e-8)
     assert len(_segments(last)) == 2
     plt.close(last.figure)
+
+
+def test_loadings_of_a_mixture_of_factor_analyzers_are_drawn_per_component():
+    X = lvm.datasets.make_mfa_data(300, 6, 2, 2, random_state=0, as_frame=True).X
+    model = lvm.MixtureOfFactorAnalyzers(2, 2, random_state=0).fit(X)
+    ax = lvm.plot.loadings(model, component=1)
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(X.columns)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Z1", "Z2"]
+    np.testing.assert_array_equal(ax.images[0].get_array(), model.loadings_[1])
+    with pytest.raises(ValueError, match="one loadings matrix per component: pass component=0 .. 1"):
+        lvm.plot.loadings(model)
+    with pytest.raises(ValueError, match="applies to mixtures"):
+        lvm.plot.loadings(lvm.PCA(2).fit(X), component=0)
+    plt.close("all")

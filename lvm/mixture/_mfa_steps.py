@@ -226,16 +226,20 @@ def e_step(X, params, factors=True):
         log_prob[:, j] = -0.5 * (p * _LOG_2PI + logdet + quad)
     resp, loglik = _responsibilities(log_prob, params["weights"])
     gram, cross, second = np.zeros((k, q + 1, q + 1)), np.zeros((k, p, q + 1)), np.zeros((k, p))
+    weighted = np.empty((n, q + 1))
     for j in range(k):
         r, d = resp[:, j], diffs[j]
         gram[j, q, q] = r.sum()
-        cross[j, :, q] = r @ d
-        if factors:
-            weighted = latents[j] * r[:, None]
-            gram[j, :q, :q] = gram[j, q, q] * terms[j][2] + weighted.T @ latents[j]
-            gram[j, :q, q] = gram[j, q, :q] = weighted.sum(axis=0)
-            cross[j, :, :q] = d.T @ weighted
-            second[j] = r @ np.multiply(d, d, out=d)
+        if not factors:
+            cross[j, :, q] = r @ d
+            continue
+        # (r z, r) in one array, so that one product gives the cross moments and the sums.
+        np.multiply(latents[j], r[:, None], out=weighted[:, :q])
+        weighted[:, q] = r
+        gram[j, :q, :q] = gram[j, q, q] * terms[j][2] + weighted[:, :q].T @ latents[j]
+        gram[j, :q, q] = gram[j, q, :q] = weighted[:, :q].sum(axis=0)
+        cross[j] = d.T @ weighted
+        second[j] = r @ np.multiply(d, d, out=d)
     return LowRankMixtureStats(n, loglik, gram, cross, second, means.copy())
 
 

@@ -28,6 +28,8 @@ from ._base import SHARED_CONSTRAINTS, MixtureModel
 MixtureOfFactorsPosterior = namedtuple(
     "MixtureOfFactorsPosterior", ["responsibilities", "log_responsibilities", "means", "covariances"])
 
+# Bytes of one (rows x features) work array of the E-step.
+_CHUNK_BYTES = 2**19
 # Rows labelled at a time when the start assigns its sample to the nearest centres.
 _LABEL_ROWS = 8192
 
@@ -50,6 +52,11 @@ class LowRankMixture(MixtureModel):
 
     def _n_latent(self):
         return self.n_factors
+
+    def _em_chunk_rows(self, p):
+        # Each of the E-step's (rows x p) work arrays within a core's cache
+        # (half a MiB): the low-rank E-step is bound by memory, not by flops.
+        return max(256, _CHUNK_BYTES // (8 * max(p, 1)))
 
     @property
     def _em_cycles(self):
