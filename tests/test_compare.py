@@ -119,18 +119,10 @@ def test_trustworthiness_uses_the_same_rows_for_every_model(digits):
     assert list(single.index) == ["PCA"]
 
 
-def _planes(n_per_cluster=150, n_features=8, seed=0):
-    """Three clusters, each near its own plane in R^8: ``x = mu_j + B_j diag(3, 1.5) z + e``, ``e ~ N(0, 0.3^2 I)``."""
-    rng = np.random.RandomState(seed)
-    parts, labels = [], []
-    for j in range(3):
-        basis = np.linalg.qr(rng.normal(size=(n_features, 2)))[0]
-        mean = rng.normal(size=n_features)
-        mean *= 8.0 / np.linalg.norm(mean)
-        z = rng.normal(size=(n_per_cluster, 2)) * [3.0, 1.5]
-        parts.append(mean + z @ basis.T + 0.3 * rng.normal(size=(n_per_cluster, n_features)))
-        labels.append(np.full(n_per_cluster, j))
-    return np.vstack(parts), np.concatenate(labels)
+def _planes():
+    """Three clusters of about 150 rows, each near its own plane in R^8."""
+    X, y, _ = lvm.datasets.make_mfa_data(450, 8, 3, 2, noise_variance=0.09, random_state=0)
+    return X, y
 
 
 def test_mixtures_of_factor_analyzers_and_ppca_fill_their_rows():
