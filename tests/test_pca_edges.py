@@ -255,6 +255,105 @@ def test_pca_mle_with_the_randomized_solver_is_a_clear_error(seed):
         lvm.PCA("mle", solver="randomized").fit(_ordinary(seed))
 
 
+# ------------------------------------------------- choosing k by a fraction of the variance
+def _wide(seed, n=40, p=120):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, 6)) @ (3.0 * rng.standard_normal((6, p))) + rng.standard_normal((n, p))
+
+
+_FRACTION_DATA = {
+    "ordinary": _ordinary,
+    "rank 9": lambda seed: _rank_deficient(seed, 9),
+    "wide": _wide,
+    "offset 1e6": lambda seed: _ordinary(seed) + 1e6,
+}
+
+
+@pytest.mark.parametrize("fraction", [0.3, 0.5, 0.8, 0.95, 0.999999])
+@pytest.mark.parametrize("solver", ["auto", "covariance", "svd"])
+@pytest.mark.parametrize("case", _FRACTION_DATA)
+def test_pca_fraction_chooses_as_sklearn(case, solver, fraction, seed):
+    """``PCA(0 < x < 1)`` keeps the components scikit-learn's full-SVD PCA keeps for that fraction."""
+    from sklearn.decomposition import PCA as SklearnPCA
+
+    X = _FRACTION_DATA[case](seed)
+    reference = SklearnPCA(n_components=fraction, svd_solver="full").fit(X)
+    model = lvm.PCA(n_components=fraction, solver=solver).fit(X)
+    assert model.n_components_ == reference.n_components_
+    np.testing.assert_allclose(model.explained_variance_, reference.explained_variance_, rtol=1e-8)
+    np.testing.assert_allclose(np.abs(model.components_ @ reference.components_.T), np.eye(model.n_components_),
+                               atol=1e-8)
+    np.testing.assert_allclose(model.noise_variance_, reference.noise_variance_, rtol=1e-8,
+                               atol=1e-12 * reference.explained_variance_[0])
+
+
+def _exact_spectrum():
+    """Orthogonal integer columns of a Hadamard matrix, centred, n - 1 = 8: variances 25, 16, 9, 4, 1.
+
+    ``X^T X`` is formed exactly, so the covariance solvers see the same
+    numbers and their cumulative ratios agree to the last bit.
+    """
+    from scipy.linalg import hadamard
+
+    return np.vstack([hadamard(8)[:, 1:6] * np.array([5.0, 4.0, 3.0, 2.0, 1.0]), np.zeros(5)])
+
+
+@pytest.mark.parametrize("solver, reference_solver", [("covariance", "covariance_eigh"), ("auto", "covariance_eigh"),
+                                                      ("svd", "full")])
+def test_pca_fraction_on_a_cumulative_ratio_takes_one_more_component_as_sklearn(solver, reference_solver):
+    """A fraction equal to a cumulative ratio is not "above" it: one more component (``side="right"``)."""
+    from sklearn.decomposition import PCA as SklearnPCA
+
+    X = _exact_spectrum()
+    cumulative = np.cumsum(SklearnPCA(svd_solver=reference_solver).fit(X).explained_variance_ratio_)
+    for j, ratio in enumerate(cumulative[:-1]):
+        for fraction, expected in [(ratio, j + 2), (np.nextafter(ratio, 0.0), j + 1)]:
+            reference = SklearnPCA(n_components=fraction, svd_solver=reference_solver).fit(X)
+            assert reference.n_components_ == expected
+            assert lvm.PCA(n_components=fraction, solver=solver).fit(X).n_components_ == expected
+
+
+@pytest.mark.parametrize("solver", ["covariance", "svd"])
+def test_pca_fraction_on_its_own_cumulative_ratio_takes_one_more_component(solver, seed):
+    X = _ordinary(seed)
+    cumulative = np.cumsum(lvm.PCA(solver=solver).fit(X).explained_variance_ratio_)
+    for j in range(5):
+        assert lvm.PCA(float(cumulative[j]), solver=solver).fit(X).n_components_ == j + 2
+        assert lvm.PCA(np.nextafter(cumulative[j], 0.0), solver=solver).fit(X).n_components_ == j + 1
+
+
+def test_pca_fraction_streams_to_the_same_answer_as_sklearn(seed):
+    """``partial_fit`` with a fraction chooses ``k`` again after each chunk; at the end it equals ``fit``."""
+    from sklearn.decomposition import PCA as SklearnPCA
+
+    X = _ordinary(seed)
+    model = lvm.PCA(0.9)
+    for chunk in np.array_split(X, 30):
+        model.partial_fit(chunk)
+    whole = lvm.PCA(0.9).fit(X)
+    reference = SklearnPCA(0.9, svd_solver="full").fit(X)
+    assert model.n_components_ == whole.n_components_ == reference.n_components_
+    np.testing.assert_allclose(model.explained_variance_, reference.explained_variance_, rtol=1e-10)
+    np.testing.assert_allclose(np.abs(model.components_ @ reference.components_.T), np.eye(model.n_components_),
+                               atol=1e-8)
+
+
+def test_pca_fraction_with_the_randomized_solver_is_a_clear_error(seed):
+    from sklearn.decomposition import PCA as SklearnPCA
+
+    X = _ordinary(seed)
+    with pytest.raises(ValueError, match="must be between 1 and"):
+        SklearnPCA(0.5, svd_solver="randomized").fit(X)
+    with pytest.raises(ValueError, match=r"n_components=0.5 .*randomized solver"):
+        lvm.PCA(0.5, solver="randomized").fit(X)
+
+
+@pytest.mark.parametrize("value", [0.0, 1.0, 1.5, -0.1, float("nan"), float("inf"), True])
+def test_pca_refuses_a_fraction_outside_the_open_unit_interval(value, seed):
+    with pytest.raises(ValueError, match=r"PCA: parameter n_components=.* is invalid; expected .*\(0, 1\)"):
+        lvm.PCA(value).fit(_ordinary(seed))
+
+
 # --------------------------------------------------------------- clear errors
 @pytest.mark.parametrize("solver", ["randomized", "svd", "covariance"])
 def test_pca_refuses_data_whose_squares_overflow(solver, seed):

@@ -4,7 +4,6 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from scipy import linalg
 from sklearn.base import TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -47,6 +46,10 @@ _COVARIANCE_MAX_SIDE = 4096
 _SINGULAR_RTOL = 1e-10
 
 
+def _is_fraction(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, (numbers.Integral, bool)) and 0 < value < 1
+
+
 class PCA(StreamingMixin, LatentNamesMixin, TransformerMixin, LatentModel):
     """Principal component analysis.
 
@@ -64,11 +67,17 @@ class PCA(StreamingMixin, LatentNamesMixin, TransformerMixin, LatentModel):
 
     Parameters
     ----------
-    n_components : int, "mle" or None, default=None
+    n_components : int, float in (0, 1), "mle" or None, default=None
         Number of components ``k``; ``None`` keeps ``min(n_samples, n_features)``;
         ``"mle"`` chooses ``k`` by Minka's (2000) Laplace approximation to the
         evidence of probabilistic PCA, as scikit-learn's ``PCA(n_components="mle")``
-        does (it needs ``n_samples >= n_features``).
+        does (it needs ``n_samples >= n_features``). A float ``0 < x < 1`` keeps
+        the fewest components whose cumulative ``explained_variance_ratio_`` is
+        strictly above ``x`` (so ``x`` equal to a cumulative ratio takes one
+        component more), scikit-learn's rule for ``PCA(x, svd_solver="full")``.
+        ``"mle"`` and fractions read all ``min(n_samples, n_features)``
+        variances, so they are refused by the randomized solver; ``partial_fit``
+        chooses ``k`` again after each chunk.
     solver : {"auto", "covariance", "svd", "randomized"}, default="auto"
         For a dask array the ``covariance`` solver is always used, with the
         scatter matrix reduced over the blocks.
@@ -165,7 +174,12 @@ class PCA(StreamingMixin, LatentNamesMixin, TransformerMixin, LatentModel):
     _latent_prefix = "PC"
 
     _parameter_constraints = {
-        "n_components": [Interval(numbers.Integral, 1, None), Options("mle"), NONE],
+        "n_components": [
+            Interval(numbers.Integral, 1, None),
+            Interval(numbers.Real, 0, 1, closed="neither"),
+            Options("mle"),
+            NONE,
+        ],
         "latent_names": [NAMES, NONE],
         "solver": [Options("auto", "covariance", "svd", "randomized")],
         "whiten": [BOOLEAN],
@@ -195,6 +209,19 @@ class PCA(StreamingMixin, LatentNamesMixin, TransformerMixin, LatentModel):
             raise ValueError(
                 "PCA: n_components='mle' needs every eigenvalue of the covariance, which the randomized "
                 "solver does not compute; use solver='auto', 'covariance' or 'svd'."
+            )
+
+    def _chooses_k(self):
+        """Whether ``k`` is read off the whole spectrum: ``"mle"`` or a fraction of the variance."""
+        return self.n_components == "mle" or _is_fraction(self.n_components)
+
+    def _check_fraction(self):
+        if self.solver == "randomized":
+            raise ValueError(
+                f"PCA: n_components={self.n_components!r} keeps the components that explain that fraction "
+                "of the variance, which needs every eigenvalue of the covariance; the randomized solver "
+                "computes only the leading ones (scikit-learn refuses the same). Give an integer "
+                "n_components or use solver='auto', 'covariance' or 'svd'."
             )
 
     def _n_components_for(self, n, p):
@@ -238,8 +265,8 @@ class PCA(StreamingMixin, LatentNamesMixin, TransformerMixin, LatentModel):
             return self
         X, sums = check_data(self, X, reset=True, return_sums=True)
         n, p = X.shape
-        if self.n_components == "mle":
-            self._fit_mle(X, sums)
+        if self._chooses_k():
+            self._fit_spectrum(X, sums)
             return self
         k = self._n_components_for(n, p)
         solver = self._solver_for(n, p, k)
@@ -274,18 +301,39 @@ class PCA(StreamingMixin, LatentNamesMixin, TransformerMixin, LatentModel):
         self._set_fitted(X, n, mean, *result, solver=solver)
         return self
 
-    def _fit_mle(self, X, sums):
-        """``n_components="mle"``: all eigenvalues, then the ``k`` of largest evidence (Minka 2000)."""
+    def _fit_spectrum(self, X, sums):
+        """``k`` read off all ``min(n, p)`` variances: Minka's evidence (``"mle"``) or a fraction.
+
+        The covariance solver takes the spectrum of the scatter matrix; the
+        thin SVD of the centred data serves ``solver="svd"``, and wide data
+        (``n < p``), where the ``p x p`` scatter would be the larger matrix.
+        """
         n, p = X.shape
-        self._check_mle(n, p)
-        if self.solver == "svd":
+        if self.n_components == "mle":
+            self._check_mle(n, p)
+        else:
+            self._check_fraction()
+        large = self.solver == "auto" and min(n, p) > _COVARIANCE_MAX_SIDE and self.n_components != "mle"
+        if self.solver == "svd" or n < p or large:
             mean = sums / n
-            variances, components, total = pca_svd(X, mean, p)
+            variances, components, total = pca_svd(X, mean, min(n, p))
             check_variance(total, X)
-            k = infer_dimension(variances, n)[0]
+            k = self._k_from_spectrum(variances, total, n)
             self._set_fitted(X, n, mean, variances[:k], components[:k], total, solver="svd")
         else:
             self._fit_scatter(scatter_stats(X, sums), X)
+
+    def _k_from_spectrum(self, variances, total, n):
+        """The ``k`` that ``n_components`` (``"mle"`` or a fraction) asks for, given every variance."""
+        if self.n_components == "mle":
+            return infer_dimension(variances, n)[0]
+        # scikit-learn's rule (PCA with svd_solver="full"): the fewest components
+        # whose cumulative ratio is strictly above the fraction, so that a
+        # fraction equal to a cumulative ratio takes one component more. The
+        # cumulative sum of all ratios can miss 1 by round-off, hence the cap.
+        cumulative = np.cumsum(variances / total)
+        k = int(np.searchsorted(cumulative, self.n_components, side="right")) + 1
+        return min(k, len(variances))
 
     def _can_fit(self, n, p):
         return n >= max(2, p) if self.n_components == "mle" else n >= 2
@@ -294,11 +342,18 @@ class PCA(StreamingMixin, LatentNamesMixin, TransformerMixin, LatentModel):
         """Fit from count, mean and scatter (the ``covariance`` solver); ``X`` only names the data in errors."""
         check_variance(np.trace(stats.scatter), X)
         n, p = stats.n_samples, len(stats.mean)
-        if self.n_components == "mle":
-            self._check_mle(n, p)
-            k = infer_dimension(linalg.eigvalsh(stats.scatter)[::-1], n)[0]
-        else:
-            k = self._n_components_for(n, p)
+        if self._chooses_k():
+            if self.n_components == "mle":
+                self._check_mle(n, p)
+            else:
+                self._check_fraction()
+            variances, components, total = pca_from_scatter(stats, p)
+            # Past the rank min(n - 1, p) the eigenvalues of the scatter are round-off.
+            variances, components = variances[: min(n, p)], components[: min(n, p)]
+            k = self._k_from_spectrum(variances, total, n)
+            self._set_fitted(X, n, stats.mean, variances[:k], components[:k], total, solver="covariance")
+            return
+        k = self._n_components_for(n, p)
         self._set_fitted(X, n, stats.mean, *pca_from_scatter(stats, k), solver="covariance")
 
     def _set_fitted(self, X, n, mean, variances, components, total_variance, *, solver):
