@@ -242,6 +242,52 @@ def test_score_samples_k_equal_to_rank_raises(solver, seed):
         model.score_samples(X)
 
 
+# ------------------------------------------------------------ precision
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("case", DENSITY_CASES)
+def test_get_precision_matches_sklearn(case, solver, seed):
+    # Its scale is 1 / sigma2, so it carries the relative error of sigma2.
+    model, reference = _lvm(case, solver, seed), _reference(case, seed)
+    _assert_scaled_close(model.get_precision(), reference.get_precision(), _score_rtol(solver, reference))
+
+
+@pytest.mark.parametrize("whiten", [False, True])
+@pytest.mark.parametrize("case", DENSITY_CASES)
+def test_get_precision_is_the_inverse_of_get_covariance(case, whiten, seed):
+    # LAPACK's inverse loses about log10(cond) digits, cond = lambda_1 / sigma2 < 1e4 here.
+    model = _lvm(case, "auto", seed, whiten)
+    _assert_scaled_close(model.get_precision(), np.linalg.inv(model.get_covariance()), EXACT_RTOL)
+
+
+@pytest.mark.parametrize("case", DENSITY_CASES)
+def test_get_precision_does_not_depend_on_whiten(case, seed):
+    # scikit-learn's get_precision does change with whiten=True
+    # (scikit-learn/scikit-learn#13898); its unwhitened model is the reference.
+    whitened, reference = _lvm(case, "auto", seed, whiten=True), _reference(case, seed)
+    _assert_scaled_close(whitened.get_precision(), reference.get_precision(), EXACT_RTOL)
+
+
+@pytest.mark.parametrize("whiten", [False, True])
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_get_precision_full_rank_tall_matches_sklearn(solver, whiten, seed):
+    # k = p: no discarded variance (sigma2 = 0), and the sample covariance is
+    # non-singular; scikit-learn inverts get_covariance() in this case.
+    X = _make_data("tall", seed)[:500, :10]
+    reference = SklearnPCA(svd_solver="full").fit(X)
+    model = PCA(solver=solver, whiten=whiten, random_state=seed).fit(X)
+    assert model.noise_variance_ == 0.0
+    expected = reference.get_precision()
+    _assert_scaled_close(model.get_precision(), expected, _rtol(solver))
+    _assert_scaled_close(np.linalg.inv(model.get_covariance()), expected, _rtol(solver))
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_get_precision_k_equal_to_rank_raises(solver, seed):
+    model = PCA(n_components=8, solver=solver, random_state=seed).fit(_make_data("rank8", seed))
+    with pytest.raises(ValueError, match="covariance is singular"):
+        model.get_precision()
+
+
 # ------------------------------------------------------------ transforms
 @pytest.mark.parametrize("whiten", [False, True])
 @pytest.mark.parametrize("solver", SOLVERS)

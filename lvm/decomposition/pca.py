@@ -467,6 +467,62 @@ class PCA(StreamingMixin, LatentNamesMixin, TransformerMixin, LatentModel):
         covariance[np.diag_indices_from(covariance)] += self.noise_variance_
         return covariance
 
+    def get_precision(self):
+        """Model precision, the inverse of :meth:`get_covariance`, without inverting a matrix.
+
+        With orthonormal axes ``V_k`` and ``C = V_k (Lambda_k - s2 I) V_k^T + s2 I``
+        the inverse is exact in closed form (the Woodbury identity with
+        ``V_k^T V_k = I``):
+
+        .. math:: C^{-1} = \\frac{1}{\\sigma^2} I
+                  + V_k \\left(\\Lambda_k^{-1} - \\frac{1}{\\sigma^2} I\\right) V_k^T .
+
+        With no discarded variance (``noise_variance_ == 0``) it is
+        ``V_k Lambda_k^{-1} V_k^T``, which is the inverse only when the ``k``
+        axes span the feature space. Equal to scikit-learn's
+        ``PCA.get_precision`` without whitening; like :meth:`get_covariance`
+        it does not depend on ``whiten``, which rescales the scores, not the
+        model (scikit-learn's does, scikit-learn/scikit-learn#13898).
+
+        Returns
+        -------
+        ndarray of shape (n_features, n_features)
+            The precision matrix of the fitted Gaussian.
+
+        Raises
+        ------
+        ValueError
+            When the model covariance is singular (no discarded variance and
+            fewer components than features, or a zero kept variance).
+        """
+        check_is_fitted(self)
+        self._check_density()
+        components = self.components_
+        noise = self.noise_variance_
+        if noise == 0:
+            return (components.T / self.explained_variance_) @ components
+        # Lambda_k as the model has it: the loadings are clipped at zero
+        # where a kept variance falls below the noise variance.
+        variances = np.maximum(self.explained_variance_ - noise, 0.0) + noise
+        precision = (components.T * (1.0 / variances - 1.0 / noise)) @ components
+        precision[np.diag_indices_from(precision)] += 1.0 / noise
+        return precision
+
+    def _check_density(self):
+        """Refuse a model covariance that is singular: no discarded variance and axes short of the space."""
+        if self.noise_variance_ > 0:
+            return
+        # No discarded variance: the model covariance is V_k Lambda_k V_k^T,
+        # which has a density only when the k components span the feature space.
+        variances = self.explained_variance_
+        if self.n_components_ < self.n_features_in_ or variances[-1] <= _SINGULAR_RTOL * variances[0]:
+            raise ValueError(
+                f"PCA: the fitted model covariance is singular ({self.n_components_} components "
+                f"reach the rank of the data in {self.n_features_in_} features, leaving no "
+                "discarded variance), so it has no density. Fit fewer components than the "
+                "rank of the data, or use lvm.PPCA."
+            )
+
     @rowwise()
     def score_samples(self, X):
         """Log-likelihood of each row under the probabilistic reading of PCA.
@@ -491,17 +547,10 @@ class PCA(StreamingMixin, LatentNamesMixin, TransformerMixin, LatentModel):
         X = check_data(self, X, reset=False)
         if self.noise_variance_ > 0:
             return _lowrank.logpdf(X - self.mean_, self._model_loadings(), self.noise_variance_)
-        # No discarded variance: the model covariance is V_k Lambda_k V_k^T,
-        # which has a density only when the k components span the feature space;
-        # in their basis it is a product of independent normals.
+        self._check_density()
+        # The k = n_features axes span the space: in their basis the model is
+        # a product of independent normals.
         variances = self.explained_variance_
-        if self.n_components_ < self.n_features_in_ or variances[-1] <= _SINGULAR_RTOL * variances[0]:
-            raise ValueError(
-                f"PCA: the fitted model covariance is singular ({self.n_components_} components "
-                f"reach the rank of the data in {self.n_features_in_} features, leaving no "
-                "discarded variance), so it has no density. Fit fewer components than the "
-                "rank of the data, or use lvm.PPCA."
-            )
         scores = (X - self.mean_) @ self.components_.T
         return -0.5 * (self.n_features_in_ * _LOG_2PI + np.log(variances).sum()
                        + np.sum(scores**2 / variances, axis=1))
