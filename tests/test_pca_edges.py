@@ -423,3 +423,50 @@ def test_factor_kernels_equal_the_textbook_formulas(seed):
         loadings, noise = em_step_factor(factor, W, s2)
         np.testing.assert_allclose(loadings, W_new, rtol=1e-10)
         np.testing.assert_allclose(noise, s2_new, rtol=1e-10)
+
+
+# ------------------------------------------------------------------- float32
+_FLOAT32_ATTRIBUTES = ["mean_", "components_", "explained_variance_", "explained_variance_ratio_", "singular_values_"]
+
+
+def _float32_data(seed):
+    return (_ordinary(seed, n=500, p=12) + 5.0).astype(np.float32)
+
+
+@pytest.mark.parametrize("solver", ["auto", "covariance", "svd", "randomized"])
+def test_pca_keeps_float32_as_sklearn(solver, seed):
+    """float32 in: float32 fitted arrays and scores, as scikit-learn's PCA gives."""
+    from sklearn.decomposition import PCA as SklearnPCA
+
+    X = _float32_data(seed)
+    reference = SklearnPCA(4, svd_solver="full").fit(X)
+    model = lvm.PCA(4, solver=solver, random_state=0).fit(X)
+    for name in _FLOAT32_ATTRIBUTES:
+        assert getattr(model, name).dtype == getattr(reference, name).dtype == np.float32, name
+    assert model.transform(X).dtype == reference.transform(X).dtype == np.float32
+    # A float64 X through a float32 model: float64 out, in both.
+    assert model.transform(X.astype(np.float64)).dtype == reference.transform(X.astype(np.float64)).dtype
+
+
+@pytest.mark.parametrize("solver", ["auto", "covariance", "svd", "randomized"])
+def test_pca_float32_values_match_sklearn(solver, seed):
+    """Values to float32 precision: scikit-learn's float32 fit, and its float64 fit rounded to float32.
+
+    scikit-learn computes in float32 (errors of a few 1e-6 here); lvm computes
+    in float64 and rounds, so it is within a couple of float32 units of the
+    rounded float64 reference.
+    """
+    from sklearn.decomposition import PCA as SklearnPCA
+
+    X = _float32_data(seed)
+    model = lvm.PCA(4, solver=solver, random_state=0).fit(X)
+    single = SklearnPCA(4, svd_solver="full").fit(X)
+    double = SklearnPCA(4, svd_solver="full").fit(X.astype(np.float64))
+    eps = np.finfo(np.float32).eps
+    for reference, rtol in [(single, 1e-4), (double, 4 * eps)]:
+        signs = np.sign(np.sum(model.components_ * reference.components_, axis=1))
+        np.testing.assert_allclose(model.components_ * signs[:, None], reference.components_, rtol=0, atol=rtol)
+        np.testing.assert_allclose(model.explained_variance_, reference.explained_variance_, rtol=rtol)
+        np.testing.assert_allclose(model.mean_, reference.mean_, rtol=rtol)
+        scores = reference.transform(X)
+        np.testing.assert_allclose(model.transform(X) * signs, scores, rtol=0, atol=rtol * np.abs(scores).max())

@@ -147,7 +147,12 @@ class PCA(StreamingMixin, LatentNamesMixin, TransformerMixin, LatentModel):
     The ``covariance`` solver costs ``O(n p^2)`` for one product and ``O(p^3)``
     for the eigensolver; ``partial_fit`` merges the scatter of each chunk
     (Chan, Golub & LeVeque 1979) and gives the fit of all rows at once.
-    Signs follow scikit-learn's ``svd_flip`` rule.
+    Signs follow scikit-learn's ``svd_flip`` rule. For float32 data ``fit``
+    computes in float64 and stores ``mean_``, ``components_``,
+    ``explained_variance_``, ``explained_variance_ratio_`` and
+    ``singular_values_`` in float32, and ``transform`` of float32 data returns
+    float32, as scikit-learn's PCA does; ``partial_fit`` keeps float64, as its
+    merged mean and scatter must stay exact.
 
     References
     ----------
@@ -259,15 +264,21 @@ class PCA(StreamingMixin, LatentNamesMixin, TransformerMixin, LatentModel):
         """
         self._check_params()
         self._forget_stream()
+        self._fit(X)
+        if getattr(X, "dtype", None) == np.float32:
+            self._store_as_float32()
+        return self
+
+    def _fit(self, X):
         if is_dask_array(X):
             data = read_data(self, X, scatter=True)
             self._fit_scatter(data.scatter, data.columns)
-            return self
+            return
         X, sums = check_data(self, X, reset=True, return_sums=True)
         n, p = X.shape
         if self._chooses_k():
             self._fit_spectrum(X, sums)
-            return self
+            return
         k = self._n_components_for(n, p)
         solver = self._solver_for(n, p, k)
         result = None
@@ -299,7 +310,15 @@ class PCA(StreamingMixin, LatentNamesMixin, TransformerMixin, LatentModel):
         if result is None:
             result = pca_svd(X, mean, k)
         self._set_fitted(X, n, mean, *result, solver=solver)
-        return self
+
+    def _store_as_float32(self):
+        """Keep the fitted arrays in the input's float32, as scikit-learn's PCA does.
+
+        The fit itself runs in float64 (the scatter matrix of float32 data
+        would lose half its digits to cancellation); only its result is rounded.
+        """
+        for name in ("mean_", "components_", "explained_variance_", "explained_variance_ratio_", "singular_values_"):
+            setattr(self, name, getattr(self, name).astype(np.float32))
 
     def _fit_spectrum(self, X, sums):
         """``k`` read off all ``min(n, p)`` variances: Minka's evidence (``"mle"``) or a fraction.
@@ -402,11 +421,17 @@ class PCA(StreamingMixin, LatentNamesMixin, TransformerMixin, LatentModel):
             The scores.
         """
         check_is_fitted(self)
+        dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
         X = check_data(self, X, reset=False)
         scores = (X - self.mean_) @ self.components_.T
         if self.whiten:
             scores /= np.sqrt(self.explained_variance_)
-        return scores
+        return scores.astype(dtype, copy=False)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
 
     def inverse_transform(self, X):
         """Map scores back to data space: ``x = V_k z + mean``.
