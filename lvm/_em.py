@@ -259,9 +259,13 @@ class EMMixin:
     ``X`` may be an array, a memmap or a dask array.
     """
 
-    def _fit_em(self, X, rng, name=None):
-        """Run the driver on ``X``; set ``history_``, ``n_iter_``, ``converged_``; return the EMResult."""
-        result = fit_em(self, as_source(X), rng=rng, n_init=getattr(self, "n_init", 1), tol=self.tol,
+    def _fit_em(self, X, rng, name=None, n_init=None):
+        """Run the driver on ``X``; set ``history_``, ``n_iter_``, ``converged_``; return the EMResult.
+
+        ``n_init`` overrides the estimator's (a warm start is one start).
+        """
+        n_init = getattr(self, "n_init", 1) if n_init is None else n_init
+        result = fit_em(self, as_source(X), rng=rng, n_init=n_init, tol=self.tol,
                         max_iter=self.max_iter, callback=getattr(self, "callback", None),
                         verbose=getattr(self, "verbose", 0), name=name or type(self).__name__)
         self.history_ = result.history

@@ -235,3 +235,50 @@ def test_precisions_init_shape_is_checked(covariance_type, shape):
     X = np.random.default_rng(0).normal(size=(50, 3))
     with pytest.raises(ValueError, match="precisions_init for covariance_type"):
         lvm.GaussianMixture(2, covariance_type=covariance_type, precisions_init=np.ones(shape)).fit(X)
+
+
+# ------------------------------------------------------------- warm start
+def _warm_start_case(covariance_type):
+    """Old Faithful (standardised) and a fixed start, for lvm and scikit-learn alike."""
+    X = lvm.datasets.load_old_faithful().to_numpy()
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    labels = (X[:, 0] > 0).astype(int)
+    means = np.array([X[labels == j].mean(axis=0) for j in range(2)])
+    start = {"weights_init": np.array([0.5, 0.5]), "means_init": means + 0.3,
+             "precisions_init": {"full": np.array([np.eye(2)] * 2), "tied": np.eye(2),
+                                 "diag": np.ones((2, 2)), "spherical": np.ones(2)}[covariance_type]}
+    return X, start
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+def test_warm_start_continues_the_previous_fit(covariance_type):
+    """Five iterations, then five more from there, are ten iterations; as scikit-learn's warm_start."""
+    from sklearn.mixture import GaussianMixture as SklearnGM
+
+    X, start = _warm_start_case(covariance_type)
+    options = dict(covariance_type=covariance_type, reg_covar=0.0, tol=0.0, **start)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        once = lvm.GaussianMixture(2, max_iter=10, **options).fit(X)
+        warm = lvm.GaussianMixture(2, max_iter=5, warm_start=True, n_init=3, **options).fit(X)
+        first = warm.history_
+        warm.fit(X)
+        reference = SklearnGM(2, max_iter=5, warm_start=True, **options).fit(X)
+        reference.fit(X)
+    np.testing.assert_allclose(np.concatenate([first, warm.history_[1:]]), once.history_, rtol=1e-12)
+    assert warm.n_iter_ == reference.n_iter_ == 5 and not warm.converged_
+    for name in ("weights_", "means_", "covariances_"):
+        np.testing.assert_allclose(getattr(warm, name), getattr(once, name), rtol=1e-12, atol=1e-14)
+        # The two EMs agree step by step with reg_covar=0 from the same start.
+        np.testing.assert_allclose(getattr(warm, name), getattr(reference, name), rtol=1e-9, atol=1e-12)
+    # scikit-learn's lower_bound_ is the log-likelihood of the parameters
+    # before its last M-step; lvm's history_ has it one entry from the end.
+    assert warm.history_[-2] == pytest.approx(reference.lower_bound_, rel=1e-12)
+
+
+def test_warm_start_refuses_data_with_other_features():
+    X, start = _warm_start_case("full")
+    model = lvm.GaussianMixture(2, warm_start=True, random_state=0).fit(X)
+    with pytest.raises(ValueError, match=r"warm_start=True continues the previous fit, on 2 features, but X has 3"):
+        model.fit(np.column_stack([X, X[:, 0]]))
+    assert model.n_features_in_ == 2

@@ -15,6 +15,7 @@ from .._stats import observed_columns
 from .._summary import Summary
 from .._validation import (
     ARRAY_OR_NONE,
+    BOOLEAN,
     Interval,
     Options,
 )
@@ -72,6 +73,14 @@ class GaussianMixture(MixtureModel):
         ``means_init`` and ``precisions_init`` give.
     weights_init, means_init, precisions_init : array-like or None, default=None
         User starting values (precisions in the storage of ``covariance_type``).
+    warm_start : bool, default=False
+        As scikit-learn's ``warm_start``: a ``fit`` after the first starts EM
+        from the parameters of the previous fit (one start, whatever
+        ``n_init``, ``init`` and the ``*_init`` arrays say), e.g. to continue
+        iterating with more ``max_iter``. ``history_``, ``n_iter_`` and
+        ``converged_`` then describe that fit alone: its history begins with
+        the log-likelihood at the previous solution. The data must have as
+        many features as before.
     missing : {"error", "em"}, default="error"
         ``"em"`` accepts NaN: the E-step marginalises the missing coordinates
         and the M-step uses their conditional expectations.
@@ -186,6 +195,7 @@ class GaussianMixture(MixtureModel):
         "weights_init": [ARRAY_OR_NONE],
         "means_init": [ARRAY_OR_NONE],
         "precisions_init": [ARRAY_OR_NONE],
+        "warm_start": [BOOLEAN],
     }
     # The components, numbered from 0 as predict numbers them.
     _latent_prefix = "component "
@@ -196,7 +206,8 @@ class GaussianMixture(MixtureModel):
 
     def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6, max_iter=100,
                  n_init=1, init="kmeans++", weights_init=None, means_init=None, precisions_init=None,
-                 missing="error", random_state=None, callback=None, verbose=0, latent_names=None):
+                 warm_start=False, missing="error", random_state=None, callback=None, verbose=0,
+                 latent_names=None):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
@@ -207,6 +218,7 @@ class GaussianMixture(MixtureModel):
         self.weights_init = weights_init
         self.means_init = means_init
         self.precisions_init = precisions_init
+        self.warm_start = warm_start
         self.missing = missing
         self.random_state = random_state
         self.callback = callback
@@ -233,18 +245,40 @@ class GaussianMixture(MixtureModel):
         self : GaussianMixture
             The fitted model.
         """
+        warm = self.warm_start and hasattr(self, "means_")
+        if warm:
+            self._check_params()
+            previous = self.n_features_in_
+            if np.ndim(X) == 2 and np.shape(X)[1] != previous:
+                raise ValueError(
+                    f"GaussianMixture: warm_start=True continues the previous fit, on {previous} features, "
+                    f"but X has {np.shape(X)[1]}. Fit data with {previous} features, or set "
+                    "warm_start=False to start afresh."
+                )
+            if (len(self.weights_) != self.n_components
+                    or self.covariances_.shape != self._structure.shape(self.n_components, previous)):
+                raise ValueError(
+                    "GaussianMixture: warm_start=True continues the previous fit, which had "
+                    f"{len(self.weights_)} components of another shape than n_components={self.n_components}, "
+                    f"covariance_type={self.covariance_type!r} ask for; set warm_start=False to start afresh."
+                )
+            start = {"weights": self.weights_, "means": self.means_, "covariances": self.covariances_}
         source, columns = self._read_training(X)
         p = source.n_features
         # Every chunk is centred on the column means before use: the
         # second-moment form of the M-step is then accurate far from the origin.
         center = columns.mean
-        self._user_start = self._user_init(center, p)
+        if warm:
+            self._user_start = dict(start, means=start["means"] - center)
+        else:
+            self._user_start = self._user_init(center, p)
         structure = self._structure
         self._constant_second = None
         if structure.constant_second:
             self._constant_second = source.remember(
                 "complete scatter", functools.partial(_complete_scatter, center=center), rows=chunk_rows(p))
-        result = self._fit_em(source, check_random_state(self.random_state), name="GaussianMixture")
+        result = self._fit_em(source, check_random_state(self.random_state), name="GaussianMixture",
+                              n_init=1 if warm else self.n_init)
         self._set_fitted(result, center, p)
         self._warn_degenerate(result.stats.nk, p)
         return self
