@@ -150,6 +150,15 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         How ``correlation_`` was obtained: ``"sample"`` (complete data),
         ``"matrix"`` (``fit_covariance``), ``"pairwise"`` (pairwise-complete
         correlations) or ``"em"`` (EM estimate from incomplete data).
+    score_weights_ : ndarray of shape (n_features, n_components)
+        ``B`` with ``transform(X) = z B`` for complete rows, where
+        ``z = (X - mean_) / scale_`` (``psych::fa``'s ``weights``): for
+        ``scores="regression"`` Thurstone's ``R^{-1} L Phi`` with ``R`` the
+        ``correlation_`` analysed, for ``"bartlett"``
+        ``Psi^{-1} L (L^T Psi^{-1} L)^{-1}``, ``L`` the rotated loadings and
+        ``Phi`` the factor correlations. A constant column has a row of
+        zeros (leave it out of ``z``); NaN when Bartlett's scores are
+        undefined (a factor without loadings).
     eigenvalues_ : ndarray of shape (n_features_in_,)
         Eigenvalues of the correlation matrix of the non-constant variables,
         in decreasing order, then a zero per constant column:
@@ -502,6 +511,7 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         self.history_ = est.history
         self.fit_statistics_ = fit_statistics(est.correlation, rotation.loadings, est.n_samples, phi).to_dict()
         self.variance_ = variance_table(rotation.loadings, phi, factors)
+        self.score_weights_ = full(self._score_weights(est.correlation, rotation.loadings, psi, phi))
 
     def _rotate(self, unrotated):
         k = unrotated.shape[1]
