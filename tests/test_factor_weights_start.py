@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import lvm
+from lvm.exceptions import ConvergenceWarning
 
 HS = lvm.datasets.load_holzinger_swineford(tests_only=True)[[f"x{j}" for j in range(1, 10)]]
 X = HS.to_numpy()
@@ -44,3 +45,64 @@ def test_a_constant_column_gets_a_zero_row_of_weights():
         fa = lvm.FactorAnalysis(3, rotation="varimax").fit(data)
     np.testing.assert_array_equal(fa.score_weights_[-1], 0.0)
     np.testing.assert_allclose(fa.transform(data), Z @ fa.score_weights_[:-1], rtol=0, atol=1e-12)
+
+
+def leading_eigenpairs(R, k):
+    values, vectors = np.linalg.eigh(R)
+    return vectors[:, ::-1][:, :k] * np.sqrt(values[::-1][:k])
+
+
+def assert_equal_up_to_column_signs(A, B, atol):
+    signs = np.sign(np.sum(A * B, axis=0))
+    np.testing.assert_allclose(A * signs, B, rtol=0, atol=atol)
+
+
+def test_principal_axis_from_ones_takes_its_first_step_from_the_correlation_matrix_itself():
+    # psych::fa(SMC=FALSE) uses "1 as initial communality estimate": the first
+    # principal axis step is then the principal components of R.
+    with pytest.warns(ConvergenceWarning):
+        fa = lvm.FactorAnalysis(3, method="principal", start="ones", max_iter=1).fit(HS)
+    expected = leading_eigenpairs(np.corrcoef(X, rowvar=False), 3)
+    assert_equal_up_to_column_signs(fa.unrotated_loadings_, expected, atol=1e-12)
+    np.testing.assert_allclose(fa.communalities_, np.sum(expected**2, axis=1), rtol=1e-12)
+
+
+def test_principal_axis_from_given_communalities_puts_them_on_the_diagonal():
+    h = np.linspace(0.3, 0.7, 9)
+    with pytest.warns(ConvergenceWarning):
+        fa = lvm.FactorAnalysis(3, method="principal", start=h, max_iter=1).fit(HS)
+    reduced = np.corrcoef(X, rowvar=False)
+    np.fill_diagonal(reduced, h)
+    assert_equal_up_to_column_signs(fa.unrotated_loadings_, leading_eigenpairs(reduced, 3), atol=1e-12)
+
+
+@pytest.mark.parametrize(("method", "solver"), [("ml", "lbfgs"), ("ml", "em"), ("minres", "lbfgs")])
+@pytest.mark.parametrize("start", ["ones", np.linspace(0.9, 0.1, 9)], ids=["ones", "array"])
+def test_converged_ml_and_minres_do_not_depend_on_the_start(method, solver, start):
+    reference = lvm.FactorAnalysis(3, method=method, solver=solver).fit(HS)
+    fa = lvm.FactorAnalysis(3, method=method, solver=solver, start=start).fit(HS)
+    np.testing.assert_allclose(fa.uniquenesses_, reference.uniquenesses_, rtol=0, atol=1e-6)
+    assert_equal_up_to_column_signs(fa.unrotated_loadings_, reference.unrotated_loadings_, atol=1e-6)
+
+
+@pytest.mark.parametrize(("start", "message"), [
+    (np.full(8, 0.5), r"start must be 'smc', 'ones' or 9 starting communalities"),
+    ([[0.5] * 9], r"start must be 'smc', 'ones' or 9 starting communalities"),
+    (np.r_[0.0, np.full(8, 0.5)], r"must lie in \(0, 1\]; start has \[0.0\] at feature\(s\) \[0\]"),
+    (np.r_[np.full(8, 0.5), 1.2], r"must lie in \(0, 1\]; start has \[1.2\] at feature\(s\) \[8\]"),
+    (np.r_[np.nan, np.full(8, 0.5)], r"must lie in \(0, 1\]"),
+    ("squared", r"parameter start='squared' is invalid"),
+])
+def test_an_invalid_start_is_refused_naming_it(start, message):
+    with pytest.raises(ValueError, match=message):
+        lvm.FactorAnalysis(3, method="principal", start=start).fit(HS)
+
+
+def test_an_array_start_is_saved_and_loaded(tmp_path):
+    start = np.linspace(0.2, 0.8, 9)
+    fa = lvm.FactorAnalysis(3, method="principal", start=start).fit(HS)
+    loaded = lvm.load(fa.save(tmp_path / "fa.npz"))
+    np.testing.assert_array_equal(loaded.start, start)
+    np.testing.assert_array_equal(loaded.transform(HS), fa.transform(HS))
+    refit = lvm.FactorAnalysis(**loaded.get_params()).fit(HS)
+    np.testing.assert_array_equal(refit.uniquenesses_, fa.uniquenesses_)
