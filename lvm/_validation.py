@@ -84,6 +84,7 @@ NONE = _Kind("None", lambda v: v is None)
 BOOLEAN = _Kind("a bool", lambda v: isinstance(v, (bool, np.bool_)))
 CALLABLE = _Kind("a callable", callable)
 ARRAY_OR_NONE = _Kind("None or an array", lambda v: v is None or hasattr(v, "__len__"))
+ARRAY = _Kind("an array", lambda v: hasattr(v, "__len__") and not isinstance(v, (str, bytes, dict)))
 NAMES = _Kind(
     "a list of distinct str",
     lambda v: isinstance(v, (list, tuple, np.ndarray))

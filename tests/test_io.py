@@ -34,6 +34,8 @@ FITS = {
     "fa": lambda s: lvm.FactorAnalysis(2).fit(_data(s)),
     "fa_oblimin_dataframe": lambda s: lvm.FactorAnalysis(2, rotation="oblimin").fit(
         pd.DataFrame(_data(s), columns=list("abcdef"))),
+    "fa_principal_start_array": lambda s: lvm.FactorAnalysis(2, method="principal",
+                                                             start=np.linspace(0.3, 0.6, 6)).fit(_data(s)),
     "fa_em_missing": lambda s: lvm.FactorAnalysis(2, missing="em", rotation="varimax").fit(_missing(s)),
     "gmm_full": lambda s: lvm.GaussianMixture(2, random_state=s).fit(_data(s)),
     "gmm_tied_user_init": lambda s: lvm.GaussianMixture(

@@ -1,9 +1,9 @@
 """Exploratory factor analysis: estimation, rotation, scores, fit, adequacy, selection."""
 
-from .adequacy import bartlett_sphericity, kmo
+from .adequacy import bartlett_sphericity, kmo, smc
 from .analysis import FactorAnalysis
 from .fit import fit_statistics
 from .rotation import rotate
 from .selection import parallel_analysis
 
-__all__ = ["FactorAnalysis", "bartlett_sphericity", "fit_statistics", "kmo", "parallel_analysis", "rotate"]
+__all__ = ["FactorAnalysis", "bartlett_sphericity", "fit_statistics", "kmo", "parallel_analysis", "rotate", "smc"]

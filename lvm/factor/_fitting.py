@@ -504,6 +504,31 @@ def minres_start(R, lower=UNIQUENESS_FLOOR):
     return np.clip(np.diag(R) - smc(R), lower, 1.0)
 
 
+def start_uniquenesses(method, R, k, communality=None, lower=UNIQUENESS_FLOOR):
+    """Starting uniquenesses of ML (``method="ml"``) or minres (``"minres"``) on a correlation matrix.
+
+    Without ``communality``, each method's established start: :func:`ml_start`
+    (``factanal``'s) for ML, :func:`minres_start` (``psych::fa``'s) for
+    minres. Given starting communalities ``h``, ``1 - h`` within ``[lower, 1]``.
+
+    Parameters
+    ----------
+    method : {"ml", "minres"}
+    R : ndarray of shape (p, p)
+    k : int
+    communality : ndarray of shape (p,) or None
+    lower : float
+        Uniqueness floor.
+
+    Returns
+    -------
+    ndarray of shape (p,)
+    """
+    if communality is not None:
+        return np.clip(1.0 - communality, lower, 1.0)
+    return ml_start(R, k, lower) if method == "ml" else minres_start(R, lower)
+
+
 def fit_minres(R, k, *, start=None, tol=1e-9, max_iter=1000, lower=UNIQUENESS_FLOOR, callback=None):
     """Minimum residual (unweighted least squares) fit, as ``psych::fa(fm="minres")``.
 
@@ -533,10 +558,10 @@ def fit_minres(R, k, *, start=None, tol=1e-9, max_iter=1000, lower=UNIQUENESS_FL
     }
 
 
-def fit_principal_axis(R, k, *, tol=1e-9, max_iter=1000, callback=None):
+def fit_principal_axis(R, k, *, start=None, tol=1e-9, max_iter=1000, callback=None):
     """Iterated principal axis factoring (Thurstone 1931; ``psych::fa(fm="pa")``).
 
-    Starting from the squared multiple correlations, the communalities are
+    Starting from ``start`` (the squared multiple correlations by default), the communalities are
     put on the diagonal of ``R``, its top ``k`` eigenpairs give the loadings,
     and their row sums of squares the next communalities, until the largest
     change is below ``tol``. ``callback(objective)``, if given, runs after
@@ -547,7 +572,7 @@ def fit_principal_axis(R, k, *, tol=1e-9, max_iter=1000, callback=None):
     dict
         ``uniquenesses``, ``loadings``, ``objective``, ``n_iter``, ``converged``.
     """
-    communality = smc(R)
+    communality = smc(R) if start is None else np.array(start, dtype=np.float64)
     reduced = R.copy()
     converged = False
     n_iter = 0

@@ -44,11 +44,11 @@ class FactorInferenceMixin(TransformerMixin):
     def transform(self, X):
         """Factor scores of each row, by the method named in ``scores``.
 
-        Regression (Thomson): ``z R^{-1} L Phi``; Bartlett:
-        ``z Psi^{-1} L (L^T Psi^{-1} L)^{-1}``, with ``z`` the data
-        standardised by the training means and standard deviations, as R's
-        ``factanal(scores=...)``. Rows with missing entries get the posterior
-        mean given their observed entries.
+        ``z B`` with ``B = score_weights_``: regression (Thomson)
+        ``B = R^{-1} L Phi``, Bartlett ``B = Psi^{-1} L (L^T Psi^{-1} L)^{-1}``,
+        and ``z`` the data standardised by the training means and standard
+        deviations, as R's ``factanal(scores=...)``. Rows with missing
+        entries get the posterior mean given their observed entries.
 
         Parameters
         ----------
@@ -62,17 +62,43 @@ class FactorInferenceMixin(TransformerMixin):
         """
         X, z = self._standardised(X)
         varying = self._varying()
-        loadings = self.loadings_array()[varying]
-        if self.scores == "regression":
-            weights = regression_weights(self.correlation_[np.ix_(varying, varying)], loadings,
-                                         np.asarray(self.factor_correlation_))
-        else:
-            weights = bartlett_weights(loadings, np.maximum(self.uniquenesses_[varying], 1e-12))
+        stored = getattr(self, "score_weights_", None)
+        # A model saved by an lvm without score_weights_ gets them from its loadings.
+        weights = (self._score_weights(self.correlation_[np.ix_(varying, varying)], self.loadings_array()[varying],
+                                       self.uniquenesses_[varying], np.asarray(self.factor_correlation_))
+                   if stored is None else stored[varying])
+        if np.isnan(weights).any():
+            # Bartlett scores of a factor without loadings: the kernel's error names it.
+            bartlett_weights(self.loadings_array()[varying], self.uniquenesses_[varying])
         rows = np.isnan(z).any(axis=1)
         scores = np.where(rows[:, None], 0.0, np.nan_to_num(z)) @ weights
         if rows.any():
             scores[rows] = self._posterior_of(X[rows]).mean
         return scores
+
+    def _score_weights(self, correlation, loadings, uniquenesses, factor_correlation):
+        """The ``(q, k)`` weights of the scores named in ``scores``; NaN where Bartlett's are undefined.
+
+        Parameters
+        ----------
+        correlation : ndarray of shape (q, q)
+            The correlation matrix analysed, over the modelled variables.
+        loadings : ndarray of shape (q, k)
+            Rotated standardised loadings.
+        uniquenesses : ndarray of shape (q,)
+        factor_correlation : ndarray of shape (k, k)
+
+        Returns
+        -------
+        ndarray of shape (q, k)
+        """
+        if self.scores == "regression":
+            return regression_weights(correlation, loadings, factor_correlation)
+        try:
+            return bartlett_weights(loadings, np.maximum(uniquenesses, 1e-12))
+        except ValueError:
+            # A factor without loadings: the fit stands, and transform says why it cannot score.
+            return np.full(loadings.shape, np.nan)
 
     def _latent_loadings(self):
         """Raw-scale loadings of the modelled variables for uncorrelated latents ``z``, ``f = chol(Phi) z``."""

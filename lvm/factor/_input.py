@@ -33,7 +33,7 @@ def pairwise_correlation(X):
     return frame.corr(min_periods=2).to_numpy()
 
 
-def correlation_input(X, n_obs=None):
+def correlation_input(X, n_obs=None, *, matrix=None):
     """Correlation matrix, variable names and sample size from data or from a matrix.
 
     Parameters
@@ -43,6 +43,8 @@ def correlation_input(X, n_obs=None):
         ``(p, p)`` covariance/correlation matrix.
     n_obs : int, optional
         Sample size behind a matrix.
+    matrix : bool or None, default=None
+        Whether ``X`` is a matrix; None: when it is square and symmetric.
 
     Returns
     -------
@@ -55,7 +57,13 @@ def correlation_input(X, n_obs=None):
     values = np.asarray(X, dtype=np.float64)
     if values.ndim != 2 or values.shape[1] < 2:
         raise ValueError(f"X must be 2-D with at least 2 variables; got shape {values.shape}.")
-    if is_matrix(values):
+    if matrix is None:
+        matrix = is_matrix(values)
+    if matrix:
+        if values.shape[0] != values.shape[1]:
+            raise ValueError(f"X must be a square matrix when is_correlation=True; got shape {values.shape}.")
+        if np.all(np.isfinite(values)) and not np.allclose(values, values.T):
+            raise ValueError("X must be a symmetric matrix when is_correlation=True; it is not symmetric.")
         R = covariance_to_correlation(values)
     else:
         if np.isinf(values).any():

@@ -28,7 +28,7 @@ from sklearn.utils import check_random_state
 from .. import _lowrank
 from .._em import as_source, fit_em
 from .._linalg import floor_eigenvalues
-from .._source import SummarySource, chunk_rows
+from .._source import chunk_rows
 from .._stats import ScatterStats, Stats, SummaryLoglik, observed_columns, pairwise_stats
 from . import _fitting
 from ._estimate import Estimate
@@ -286,12 +286,12 @@ class FactorEMMixin:
 
     def _init_params(self, source, rng):
         k = self.n_components
-        if isinstance(source, SummarySource):
-            R = source.summary.covariance()
-            start = _fitting.ml_start(R, k)
-            return {"loadings": _fitting.ml_loadings(start, R, k), "uniquenesses": start}
-        # Missing entries: the ML fit of the pairwise-complete correlations, in the data's units.
-        start = _fitting.fit_ml_quasi_newton(pairwise_correlation(source, self._names()), k)
+        # Rows with missing entries (complete data reach EM through their
+        # correlation matrix, with the start made in _estimate): the ML fit
+        # of the pairwise-complete correlations, in the data's units.
+        R = pairwise_correlation(source, self._names())
+        psi = _fitting.start_uniquenesses("ml", R, k, self._start_communality(len(R)))
+        start = _fitting.fit_ml_quasi_newton(R, k, start=psi)
         columns = observed_columns(source)
         sd = np.sqrt(columns.variance())
         # Sums about the fixed observed means, the mean a small offset from them (see _lowrank.missing_e_step).

@@ -15,6 +15,7 @@ from .._linalg import small_problem_threads
 from .._source import SummarySource
 from .._stats import ScatterStats
 from .._validation import (
+    ARRAY,
     BOOLEAN,
     CALLABLE,
     NAMES,
@@ -93,6 +94,22 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         is fitted to the EM (full-information ML) estimate of the
         correlation matrix (``psych::corFiml``; lavaan's saturated ``h1``
         model). ``summary()`` names the correlations used.
+    start : {"smc", "ones"} or array-like of shape (n_features,), default="smc"
+        Starting communalities of the iterative methods, as ``psych::fa``'s
+        ``SMC`` argument (``SMC=TRUE``, ``FALSE``, or a vector, which psych
+        reads as communalities too). ``"smc"``: each method's established
+        start from the squared multiple correlations (:func:`lvm.factor.smc`):
+        communalities ``smc`` for principal axis, uniquenesses ``1 - smc``
+        for minres (``psych::fa``), and Joreskog's (1967)
+        ``(1 - k / (2 p)) (1 - smc)`` for ML (R's ``factanal``). ``"ones"``:
+        communalities 1, so that principal axis starts from the
+        eigendecomposition of ``R`` itself (its first step is principal
+        components); an array: those communalities, each in ``(0, 1]``
+        (constant columns' entries are ignored). ML and minres start from
+        uniquenesses ``1 - h`` raised to the floor 0.005. Their optimum does
+        not depend on the start unless the objective has several local
+        minima; principal axis, which stops where the communalities settle,
+        may.
     latent_names : list of str or None, default=None
         Names of the factors, used by ``get_feature_names_out``, the labelled
         ``loadings_``, pandas output and ``summary()`` (its loadings, variance
@@ -112,8 +129,8 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         ``callback(iteration, params)`` after every EM iteration.
     random_state : int, RandomState instance or None, default=None
         Passed to the EM driver. Every solver starts from deterministic values
-        (the squared multiple correlations, Joreskog 1967), so results do not
-        depend on it; it is here so that lvm's models share one signature.
+        (``start``), so results do not depend on it; it is here so that lvm's
+        models share one signature.
     verbose : bool or int, default=0
         Progress bar during EM when true or positive.
 
@@ -150,6 +167,15 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         How ``correlation_`` was obtained: ``"sample"`` (complete data),
         ``"matrix"`` (``fit_covariance``), ``"pairwise"`` (pairwise-complete
         correlations) or ``"em"`` (EM estimate from incomplete data).
+    score_weights_ : ndarray of shape (n_features, n_components)
+        ``B`` with ``transform(X) = z B`` for complete rows, where
+        ``z = (X - mean_) / scale_`` (``psych::fa``'s ``weights``): for
+        ``scores="regression"`` Thurstone's ``R^{-1} L Phi`` with ``R`` the
+        ``correlation_`` analysed, for ``"bartlett"``
+        ``Psi^{-1} L (L^T Psi^{-1} L)^{-1}``, ``L`` the rotated loadings and
+        ``Phi`` the factor correlations. A constant column has a row of
+        zeros (leave it out of ``z``); NaN when Bartlett's scores are
+        undefined (a factor without loadings).
     eigenvalues_ : ndarray of shape (n_features_in_,)
         Eigenvalues of the correlation matrix of the non-constant variables,
         in decreasing order, then a zero per constant column:
@@ -236,6 +262,7 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         "solver": [Options("lbfgs", "em")],
         "scores": [Options("regression", "bartlett")],
         "missing": [Options("error", "em", "pairwise")],
+        "start": [Options("smc", "ones"), ARRAY],
         "latent_names": [NAMES, NONE],
         "tol": [Interval(numbers.Real, 0, None)],
         "max_iter": [Interval(numbers.Integral, 1, None)],
@@ -245,8 +272,8 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
     }
 
     def __init__(self, n_components=1, *, method="ml", rotation=None, normalize=None, solver="lbfgs",
-                 scores="regression", missing="error", latent_names=None, tol=1e-9, max_iter=10000,
-                 callback=None, random_state=None, verbose=0):
+                 scores="regression", missing="error", start="smc", latent_names=None, tol=1e-9,
+                 max_iter=10000, callback=None, random_state=None, verbose=0):
         self.n_components = n_components
         self.method = method
         self.rotation = rotation
@@ -254,6 +281,7 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         self.solver = solver
         self.scores = scores
         self.missing = missing
+        self.start = start
         self.latent_names = latent_names
         self.tol = tol
         self.max_iter = max_iter
@@ -402,8 +430,9 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
     def _fit_correlation(self, R, n, *, mean, scale, ml_scale, source, varying=None):
         k = self._check_k(len(R), n)
         check_factorable(R, n, self._names() if varying is None else list(np.asarray(self._names())[varying]))
+        communality = self._start_communality(len(R), varying)
         with small_problem_threads(len(R)):
-            result, history = self._estimate(R, k, n)
+            result, history = self._estimate(R, k, n, communality)
         if self.method == "ml":
             # From standardised variables to the data's units (the Jacobian of the scaling).
             history = history - np.log(ml_scale).sum()
@@ -412,24 +441,42 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
             mean=mean, scale=scale, ml_scale=ml_scale, history=history, source=source, varying=varying,
         ))
 
-    def _estimate(self, R, k, n):
+    def _start_communality(self, q, varying=None):
+        """Starting communalities of the ``q`` modelled variables from ``start``; None: each method's SMC start."""
+        if isinstance(self.start, str):
+            return None if self.start == "smc" else np.ones(q)
+        p = self.n_features_in_
+        try:
+            values = np.asarray(self.start, dtype=np.float64)
+        except (TypeError, ValueError):
+            values = None
+        if values is None or values.shape != (p,):
+            raise ValueError(f"FactorAnalysis: start must be 'smc', 'ones' or {p} starting communalities, one "
+                             f"per feature; got {self.start!r}.")
+        bad = np.flatnonzero(~((values > 0) & (values <= 1)))
+        if bad.size:
+            raise ValueError(f"FactorAnalysis: starting communalities must lie in (0, 1]; start has "
+                             f"{values[bad].tolist()} at feature(s) {bad.tolist()}.")
+        return values if varying is None else values[varying]
+
+    def _estimate(self, R, k, n, communality=None):
         """Fit the named method to ``R``: the estimate and the history of its objective (standardised scale)."""
         history = []
         if self.method == "minres":
-            start = _fitting.minres_start(R)
+            start = _fitting.start_uniquenesses("minres", R, k, communality)
             history.append(_fitting.uls_objective(start, R, k))
             result = _fitting.fit_minres(R, k, start=start, tol=self.tol, max_iter=self.max_iter,
                                          callback=history.append)
         elif self.method == "principal":
             # The start is the model without factors: every correlation is a residual.
             history.append(_fitting._off_diagonal_misfit(R, np.zeros((len(R), 0))))
-            result = _fitting.fit_principal_axis(R, k, tol=max(self.tol, 1e-12), max_iter=self.max_iter,
-                                                 callback=history.append)
+            result = _fitting.fit_principal_axis(R, k, start=communality, tol=max(self.tol, 1e-12),
+                                                 max_iter=self.max_iter, callback=history.append)
         elif self.solver == "lbfgs":
             # At the best loadings for Psi, the mean log-likelihood of standardised
             # data is -(p log 2 pi + log|R| + p + F(Psi)) / 2 (Joreskog 1967, eq. 12).
             offset = -0.5 * (len(R) * (_LOG_2PI + 1.0) + np.linalg.slogdet(R)[1])
-            start = _fitting.ml_start(R, k)
+            start = _fitting.start_uniquenesses("ml", R, k, communality)
             with np.errstate(invalid="ignore"):  # a singular R has no finite objective: NaN is its value
                 history.append(_fitting.ml_objective(start, R, k))
             result = _fitting.fit_ml_quasi_newton(R, k, start=start, tol=self.tol, max_iter=self.max_iter,
@@ -438,7 +485,11 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         else:
             # EM reads the data only through their correlation matrix, a summary of n rows.
             source = SummarySource(ScatterStats(n, np.zeros(len(R)), R * n))
-            run = _fitting.em_leave_saddles(self._run_em(source), R, k, functools.partial(
+            start = _fitting.start_uniquenesses("ml", R, k, communality)
+            run = run_em(self, source, {"loadings": _fitting.ml_loadings(start, R, k), "uniquenesses": start},
+                         tol=self.tol, max_iter=self.max_iter, callback=self.callback, verbose=self.verbose,
+                         name=type(self).__name__)
+            run = _fitting.em_leave_saddles(run, R, k, functools.partial(
                 run_em, self, source, tol=self.tol, max_iter=self.max_iter, name=type(self).__name__))
             psi = run.params["uniquenesses"]
             loadings = _fitting.ml_loadings(psi, R, k)  # the canonical rotation of the EM loadings
@@ -502,6 +553,7 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         self.history_ = est.history
         self.fit_statistics_ = fit_statistics(est.correlation, rotation.loadings, est.n_samples, phi).to_dict()
         self.variance_ = variance_table(rotation.loadings, phi, factors)
+        self.score_weights_ = full(self._score_weights(est.correlation, rotation.loadings, psi, phi))
 
     def _rotate(self, unrotated):
         k = unrotated.shape[1]
