@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from .._summary import Summary
+from .rotation import OBLIQUE, method_name
 
 _METHOD = {"ml": "maximum likelihood", "minres": "minimum residual", "principal": "principal axis"}
 
@@ -80,7 +81,7 @@ def build_summary(model, cut=0.1, digits=2):
     variance = model.variance_
     tables = {"loadings": table,
               "variance": _text_table(variance.to_numpy(), variance.index, factors, digits)}
-    if model.rotation in ("promax", "oblimin", "quartimin", "geomin"):
+    if model.rotation not in (None, "none") and method_name(model.rotation) in OBLIQUE:
         tables["factor correlations"] = _text_table(np.asarray(model.factor_correlation_), factors, factors,
                                                     digits)
     info = {"method": _METHOD[model.method], "rotation": model.rotation or "none"}

@@ -23,6 +23,7 @@ from .._validation import (
     RANDOM_STATE,
     Interval,
     Options,
+    _Kind,
     check_variance,
     read_data,
 )
@@ -34,7 +35,7 @@ from ._input import check_factorable, covariance_to_correlation
 from ._missing import FactorEMMixin
 from ._report import build_summary
 from .fit import fit_statistics
-from .rotation import OBLIQUE, ORTHOGONAL, Rotation, rotate, sort_factors
+from .rotation import ALIASES, OBLIQUE, ORTHOGONAL, STRUCTURED, Rotation, method_name, rotate, sort_factors
 
 # A uniqueness this close to the floor counts as having hit it.
 _FLOOR_RTOL = 1e-6
@@ -73,8 +74,18 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         principal axis.
     rotation : str or None, default=None
         ``"varimax"``, ``"quartimax"``, ``"equamax"`` (orthogonal) or
-        ``"promax"``, ``"oblimin"``, ``"quartimin"``, ``"geomin"`` (oblique);
-        see :func:`lvm.factor.rotation.rotate`.
+        ``"promax"``, ``"oblimin"``, ``"quartimin"``, ``"geomin"`` (oblique),
+        or any other criterion of :func:`lvm.factor.rotate` (target, partial
+        target, Crawford-Ferguson, bentler, infomax, bifactor, ...), under its
+        name or GPArotation's (``"geominT"``, ``"cfQ"``, ...).
+    rotation_kwargs : dict or None, default=None
+        The criterion's parameters, passed to :func:`lvm.factor.rotate`:
+        ``{"gamma": 0.5}`` for oblimin, ``{"kappa": ...}`` for cf_t/cf_q,
+        ``{"delta": ...}`` for geomin, ``{"target": H}`` (and ``"weights"``)
+        for the target rotations, ``{"tol": 1e-8}`` for the convergence of the
+        gradient projection iterations. Target and bifactor rotations keep
+        their factor order (the target's columns, the general factor first),
+        and targets their signs; the others are sorted as R's ``factanal`` does.
     normalize : bool or None, default=None
         Kaiser normalisation before rotating; None does what R does for the
         rotation (on for varimax and promax, off for the GPArotation criteria).
@@ -148,6 +159,11 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         ``h2``: the share of each variable's variance the factors explain.
     rotation_matrix_ : ndarray of shape (n_components, n_components)
         ``T`` with ``loadings_ = unrotated_loadings_ @ T``.
+    rotation_info_ : dict
+        ``"converged"`` (bool), ``"n_iter"`` (int) and ``"table"``, the
+        iterations of the gradient projection algorithm as a DataFrame
+        (``iteration``, ``criterion``, ``log10_gradient``, ``step``; GPArotation's
+        ``Table``), None for the rotations without iterations.
     factor_correlation_ : ndarray of shape (n_components, n_components)
         ``Phi = (T^T T)^{-1}``; the identity for orthogonal rotations (labelled
         by the latent names in ``summary()``).
@@ -257,7 +273,8 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
     _parameter_constraints = {
         "n_components": [Interval(numbers.Integral, 1, None)],
         "method": [Options("ml", "minres", "principal")],
-        "rotation": [Options(None, "none", *ORTHOGONAL, *OBLIQUE)],
+        "rotation": [Options(None, "none", *ORTHOGONAL, *OBLIQUE, *ALIASES)],
+        "rotation_kwargs": [_Kind("a dict of rotation parameters", lambda v: isinstance(v, dict)), NONE],
         "normalize": [BOOLEAN, NONE],
         "solver": [Options("lbfgs", "em")],
         "scores": [Options("regression", "bartlett")],
@@ -271,12 +288,13 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         "verbose": [Interval(numbers.Integral, 0, None), BOOLEAN],
     }
 
-    def __init__(self, n_components=1, *, method="ml", rotation=None, normalize=None, solver="lbfgs",
-                 scores="regression", missing="error", start="smc", latent_names=None, tol=1e-9,
+    def __init__(self, n_components=1, *, method="ml", rotation=None, rotation_kwargs=None, normalize=None,
+                 solver="lbfgs", scores="regression", missing="error", start="smc", latent_names=None, tol=1e-9,
                  max_iter=10000, callback=None, random_state=None, verbose=0):
         self.n_components = n_components
         self.method = method
         self.rotation = rotation
+        self.rotation_kwargs = rotation_kwargs
         self.normalize = normalize
         self.solver = solver
         self.scores = scores
@@ -524,6 +542,9 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         loadings = full(rotation.loadings)
         self.loadings_ = pd.DataFrame(loadings, index=names, columns=factors) if labelled else loadings
         self.rotation_matrix_ = rotation.rotation_matrix
+        self.rotation_info_ = {"converged": bool(rotation.converged),
+                               "n_iter": 0 if rotation.table is None else int(rotation.table["iteration"].iloc[-1]),
+                               "table": rotation.table}
         phi = rotation.factor_correlation
         self.factor_correlation_ = phi
         self.uniquenesses_ = full(psi)
@@ -560,7 +581,18 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         if self.rotation in (None, "none"):
             rotation = Rotation(unrotated.copy(), np.eye(k), np.eye(k))
         else:
-            rotation = rotate(unrotated, self.rotation, normalize=self.normalize)
+            rotation = rotate(unrotated, self.rotation, normalize=self.normalize, **(self.rotation_kwargs or {}))
+            if not rotation.converged:
+                warnings.warn(
+                    f"FactorAnalysis: the {self.rotation} rotation did not converge in "
+                    f"{len(rotation.table) - 1} iterations (gradient norm "
+                    f"{10 ** rotation.table['log10_gradient'].iloc[-1]:.2g}); raise max_iter or tol in "
+                    "rotation_kwargs, see rotation_info_['table'].", ConvergenceWarning, stacklevel=3)
+            name = method_name(self.rotation)
+            if name in STRUCTURED[:4]:
+                return rotation
+            if name in STRUCTURED:
+                return sort_factors(rotation, order=False)
         return sort_factors(rotation)
 
     # ----------------------------------------------------------- helpers
