@@ -96,19 +96,24 @@ def _loglik(model):
     return model.history_[-1] if hasattr(model, "history_") else None
 
 
+def _assert_same_value(name, other, value):
+    if isinstance(value, dict):
+        assert set(other) == set(value), name
+        for key in value:
+            _assert_same_value(f"{name}[{key!r}]", other[key], value[key])
+    elif isinstance(value, (np.ndarray, pd.DataFrame, float, np.floating)) and np.asarray(value).dtype.kind == "f":
+        value, other = np.asarray(value, dtype=float), np.asarray(other, dtype=float)
+        scale = np.nanmax(np.abs(value)) if value.size else 0.0
+        np.testing.assert_allclose(other, value, rtol=PARAM_RTOL, atol=PARAM_RTOL * scale, err_msg=name)
+    elif not isinstance(value, pd.DataFrame):
+        assert np.all(np.asarray(other) == np.asarray(value)), name
+
+
 def _assert_same_fit(actual, desired):
     fitted = {k: v for k, v in vars(desired).items() if k.endswith("_") and not k.startswith("_")}
     assert set(fitted) == {k for k in vars(actual) if k.endswith("_") and not k.startswith("_")}
     for name, value in fitted.items():
-        other = getattr(actual, name)
-        if isinstance(value, dict):
-            value, other = pd.Series(value, dtype=float).to_numpy(), pd.Series(other, dtype=float).to_numpy()
-        if isinstance(value, (np.ndarray, pd.DataFrame, float, np.floating)) and np.asarray(value).dtype.kind == "f":
-            value, other = np.asarray(value, dtype=float), np.asarray(other, dtype=float)
-            scale = np.nanmax(np.abs(value)) if value.size else 0.0
-            np.testing.assert_allclose(other, value, rtol=PARAM_RTOL, atol=PARAM_RTOL * scale, err_msg=name)
-        elif not isinstance(value, pd.DataFrame):
-            assert np.all(np.asarray(other) == np.asarray(value)), name
+        _assert_same_value(name, getattr(actual, name), value)
     if _loglik(desired) is not None:
         assert _loglik(actual) == pytest.approx(_loglik(desired), rel=LOGLIK_RTOL)
 
