@@ -257,3 +257,18 @@ def test_factor_analysis_rotation_kwargs_and_saved_target(tmp_path):
         lvm.FactorAnalysis(3, rotation="varimax", rotation_kwargs={"kappa": 0.1}).fit(X)
     oblique = lvm.FactorAnalysis(3, rotation="cfQ", rotation_kwargs={"kappa": 0.1}).fit(X)
     assert "factor correlations" in str(oblique.summary())
+
+
+def test_factor_analysis_refuses_a_bad_rotation_parameter_before_estimating(monkeypatch):
+    X = np.random.default_rng(0).normal(size=(100, 6))
+    calls = []
+    original = lvm.FactorAnalysis._estimate
+    monkeypatch.setattr(lvm.FactorAnalysis, "_estimate", lambda self, *a, **k: calls.append(1) or original(
+        self, *a, **k))
+    with pytest.raises(ValueError, match="takes no parameter 'kapa'"):
+        lvm.FactorAnalysis(2, rotation="cf_t", rotation_kwargs={"kapa": 0.5}).fit(X)
+    with pytest.raises(ValueError, match="needs a target"):
+        lvm.FactorAnalysis(2, rotation="targetT").fit(X)
+    assert calls == []
+    lvm.FactorAnalysis(2, rotation="cfT", rotation_kwargs={"kappa": 0.5}).fit(X)
+    assert calls == [1]

@@ -35,7 +35,17 @@ from ._input import check_factorable, covariance_to_correlation
 from ._missing import FactorEMMixin
 from ._report import build_summary
 from .fit import fit_statistics
-from .rotation import ALIASES, OBLIQUE, ORTHOGONAL, STRUCTURED, Rotation, method_name, rotate, sort_factors
+from .rotation import (
+    ALIASES,
+    OBLIQUE,
+    ORTHOGONAL,
+    STRUCTURED,
+    Rotation,
+    method_name,
+    method_parameters,
+    rotate,
+    sort_factors,
+)
 
 # A uniqueness this close to the floor counts as having hit it.
 _FLOOR_RTOL = 1e-6
@@ -306,6 +316,12 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         self.callback = callback
         self.random_state = random_state
         self.verbose = verbose
+
+    def _check_params(self):
+        super()._check_params()
+        # An unknown rotation or parameter is refused before the (possibly long) estimation.
+        if self.rotation not in (None, "none"):
+            method_parameters(self.rotation, self.rotation_kwargs)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
