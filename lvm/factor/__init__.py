@@ -2,8 +2,10 @@
 
 from .adequacy import bartlett_sphericity, kmo, smc
 from .analysis import FactorAnalysis
+from .bootstrap import FactorBootstrap, bootstrap
 from .fit import fit_statistics
 from .rotation import rotate
 from .selection import parallel_analysis
 
-__all__ = ["FactorAnalysis", "bartlett_sphericity", "fit_statistics", "kmo", "parallel_analysis", "rotate", "smc"]
+__all__ = ["FactorAnalysis", "FactorBootstrap", "bartlett_sphericity", "bootstrap", "fit_statistics", "kmo",
+           "parallel_analysis", "rotate", "smc"]
