@@ -155,3 +155,20 @@ def test_percentile_interval_is_the_quantiles_of_the_replicates(holzinger):
 def test_invalid_arguments_are_refused(holzinger, kwargs):
     with pytest.raises(ValueError):
         bootstrap(FactorAnalysis(1), holzinger, **{"n_iter": 5, **kwargs})
+
+
+def test_summary_shows_the_intervals_of_its_own_bootstrap(holzinger):
+    fa = FactorAnalysis(3, rotation="oblimin").fit(holzinger)
+    boot = bootstrap(fa, holzinger, n_iter=20, level=0.9, random_state=0, verbose=False)
+    report = fa.summary(ci=boot)
+    cell = report["loadings 90% CI"].loc["x7", "ML3"]
+    row = boot.loadings.loc[("x7", "ML3")]
+    assert cell == f"[{row['lower']:.2f}, {row['upper']:.2f}]"
+    assert report["loadings 90% CI"].loc["x7", "u2"] == (f"[{boot.uniquenesses.loc['x7', 'lower']:.2f}, "
+                                                         f"{boot.uniquenesses.loc['x7', 'upper']:.2f}]")
+    assert "factor correlations 90% CI" in report.tables
+    assert report.info["rmsea bootstrap 90% CI"] == f"[{boot.fit.loc['rmsea', 'lower']:.3f}, " \
+                                                    f"{boot.fit.loc['rmsea', 'upper']:.3f}]"
+    assert "loadings 90% CI" not in fa.summary().tables
+    with pytest.raises(ValueError, match="another solution"):
+        FactorAnalysis(3, rotation="varimax").fit(holzinger).summary(ci=boot)

@@ -63,7 +63,36 @@ def _fit_lines(stats):
     }
 
 
-def build_summary(model, cut=0.1, digits=2):
+def _interval_text(table, digits):
+    """``[lower, upper]`` of each row of a bootstrap table, as text."""
+    lower, upper = fixed(table["lower"], digits), fixed(table["upper"], digits)
+    return np.array([f"[{lo}, {hi}]" for lo, hi in zip(lower, upper, strict=True)], dtype=object)
+
+
+def _interval_tables(model, ci, digits):
+    """Tables and fit lines of a :class:`~lvm.factor.FactorBootstrap` of ``model``."""
+    loadings = model.loadings_array()
+    if ci.loadings["estimate"].shape != (loadings.size,) or not np.allclose(ci.loadings["estimate"],
+                                                                             loadings.ravel()):
+        raise ValueError("ci is a bootstrap of another solution: its full-sample loadings differ from this "
+                         "model's. Pass the result of lvm.factor.bootstrap(model, X) with the X the model was "
+                         "fitted to.")
+    names = model._names()
+    factors = list(model.get_feature_names_out())
+    percent = f"{100 * ci.level:g}%"
+    tables = {f"loadings {percent} CI": pd.DataFrame(_interval_text(ci.loadings, digits).reshape(loadings.shape),
+                                                     index=names, columns=factors)}
+    tables[f"loadings {percent} CI"]["u2"] = _interval_text(ci.uniquenesses, digits)
+    if ci.factor_correlation is not None:
+        text = _interval_text(ci.factor_correlation, digits)
+        tables[f"factor correlations {percent} CI"] = pd.DataFrame(
+            {"estimate": fixed(ci.factor_correlation["estimate"], digits), "CI": text},
+            index=[f"{a}-{b}" for a, b in ci.factor_correlation.index])
+    fit = {f"{name} bootstrap {percent} CI": f"[{row.lower:.3f}, {row.upper:.3f}]" for name, row in ci.fit.iterrows()}
+    return tables, fit
+
+
+def build_summary(model, cut=0.1, digits=2, ci=None):
     """Summary tables of a fitted :class:`~lvm.FactorAnalysis`.
 
     Every number is text with a fixed number of decimals (``digits`` for
@@ -92,6 +121,10 @@ def build_summary(model, cut=0.1, digits=2):
         info["correlations"] = _CORRELATIONS[model.correlation_source_]
     info["observations"] = model.n_samples_
     info.update(_fit_lines(model.fit_statistics_))
+    if ci is not None:
+        interval_tables, fit = _interval_tables(model, ci, digits)
+        tables.update(interval_tables)
+        info.update(fit)
     notes = []
     if model.heywood_:
         notes.append(f"Heywood case: uniqueness at the floor for {', '.join(model.heywood_)}.")
@@ -100,4 +133,7 @@ def build_summary(model, cut=0.1, digits=2):
         notes.append(f"Constant column(s) left out of the analysis: {', '.join(constant)}.")
     if cut:
         notes.append(f"Loadings below {cut:g} in absolute value are not shown.")
+    if ci is not None:
+        notes.append(f"Intervals: bootstrap percentiles of {ci.n_iter} resamples of the rows, factors matched "
+                     "to the full-sample solution by order and sign.")
     return Summary(f"Factor analysis with {model.n_components} factor(s)", info, tables, notes)

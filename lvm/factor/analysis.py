@@ -639,7 +639,7 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         check_is_fitted(self)
         return np.asarray(self.loadings_, dtype=np.float64)
 
-    def summary(self, cut=0.1, digits=2):
+    def summary(self, cut=0.1, digits=2, ci=None):
         """Report loadings with h2, u2 and complexity, variance accounted for, factor correlations, fit.
 
         Laid out like ``print.psych`` and R's ``print.factanal``: loadings with
@@ -653,6 +653,11 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
             ``cutoff = 0.1``); None shows them all.
         digits : int, default=2
             Decimals shown in the loadings table.
+        ci : FactorBootstrap, optional
+            The result of :func:`lvm.factor.bootstrap` for this model and
+            its data: adds tables of intervals of the loadings and
+            uniquenesses (``"loadings 95% CI"``), of the factor correlations,
+            and the intervals of the fit indices.
 
         Returns
         -------
@@ -661,7 +666,7 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
             ``"factor correlations"``.
         """
         check_is_fitted(self)
-        return build_summary(self, cut=cut, digits=digits)
+        return build_summary(self, cut=cut, digits=digits, ci=ci)
 
 
 def _widen(values, varying):
