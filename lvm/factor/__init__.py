@@ -1,8 +1,8 @@
 """Exploratory factor analysis: estimation, rotation, scores, fit, adequacy, selection."""
 
+from ._bootstrap import FactorBootstrap, bootstrap
 from .adequacy import bartlett_sphericity, kmo, smc
 from .analysis import FactorAnalysis
-from .bootstrap import FactorBootstrap, bootstrap
 from .fit import fit_statistics
 from .rotation import rotate
 from .selection import parallel_analysis
