@@ -1,0 +1,101 @@
+"""Asymptotic standard errors of the ML factor solution: ``FactorAnalysis.standard_errors``.
+
+The references: the inverse expected information of the normal covariance
+structure model, written out here from its analytic derivatives (Lawley &
+Maxwell 1971), and the coverage of Wald intervals over simulated data sets.
+lavaan, the usual external reference for these standard errors, needs R,
+which is not installed here.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lvm
+
+LOADINGS = np.array([[0.8, 0.0], [0.7, 0.0], [0.6, 0.2], [0.0, 0.7], [0.1, 0.6], [0.0, 0.5]])
+UNIQUENESSES = 1.0 - (LOADINGS**2).sum(axis=1)
+SIGMA = LOADINGS @ LOADINGS.T + np.diag(UNIQUENESSES)
+N = 600
+
+
+def _information_se_of_standardised_uniquenesses(loadings, psi, n):
+    """SEs of ``psi_i / Sigma_ii`` from the expected information of ``Sigma = L L^T + Psi`` (normal model).
+
+    ``I = (n / 2) Delta^T (Sigma^-1 (x) Sigma^-1) Delta`` with ``Delta = d vec Sigma / d theta``,
+    ``theta = (vec L row by row, psi)``; ``I`` is singular along the rotations, which leave the
+    standardised uniquenesses unchanged, so any generalised inverse gives their covariance.
+    """
+    p, k = loadings.shape
+    sigma = loadings @ loadings.T + np.diag(psi)
+    delta = np.zeros((p * p, p * k + p))
+    for i in range(p):
+        for f in range(k):
+            d = np.zeros((p, p))
+            d[i, :] += loadings[:, f]
+            d[:, i] += loadings[:, f]
+            delta[:, i * k + f] = d.ravel()
+        e = np.zeros((p, p))
+        e[i, i] = 1.0
+        delta[:, p * k + i] = e.ravel()
+    inverse = np.linalg.inv(sigma)
+    information = n / 2 * delta.T @ np.kron(inverse, inverse) @ delta
+    covariance = np.linalg.pinv(information, rcond=1e-10)
+    ses = []
+    for i in range(p):
+        g = np.zeros(p * k + p)
+        g[i * k: i * k + k] = -2 * psi[i] * loadings[i] / sigma[i, i] ** 2
+        g[p * k + i] = (sigma[i, i] - psi[i]) / sigma[i, i] ** 2
+        ses.append(np.sqrt(g @ covariance @ g))
+    return np.array(ses)
+
+
+def test_uniqueness_se_equal_inverse_expected_information():
+    # At an exact fit (S = Sigma) the delta method through the estimator and
+    # the inverse information are the same asymptotic covariance; the
+    # variables' scales are chosen unequal so the standardisation is exercised.
+    scale = np.array([1.0, 2.0, 0.5, 3.0, 1.5, 0.7])
+    S = SIGMA * np.outer(scale, scale)
+    fa = lvm.FactorAnalysis(2).fit_covariance(S, N)
+    se = fa.standard_errors()
+    reference = _information_se_of_standardised_uniquenesses(LOADINGS * scale[:, None], UNIQUENESSES * scale**2, N)
+    np.testing.assert_allclose(se.uniquenesses, reference, rtol=1e-3)
+
+
+def _coverage(rotation, n_sets, seed):
+    population = lvm.FactorAnalysis(2, rotation=rotation).fit_covariance(SIGMA, N)
+    true_loadings, true_psi = population.loadings_array(), population.uniquenesses_
+    rng = np.random.default_rng(seed)
+    hits_loadings = hits_psi = 0
+    for _ in range(n_sets):
+        X = rng.multivariate_normal(np.zeros(6), SIGMA, size=N)
+        fa = lvm.FactorAnalysis(2, rotation=rotation).fit(X)
+        se = fa.standard_errors()
+        hits_loadings += np.sum(np.abs(fa.loadings_array() - true_loadings) <= 1.96 * se.loadings)
+        hits_psi += np.sum(np.abs(fa.uniquenesses_ - true_psi) <= 1.96 * se.uniquenesses)
+    return hits_loadings / (12 * n_sets), hits_psi / (6 * n_sets)
+
+
+@pytest.mark.parametrize("rotation, n_sets", [("varimax", 50), ("oblimin", 50)])
+def test_wald_intervals_cover_population_solution(rotation, n_sets):
+    loadings, psi = _coverage(rotation, n_sets, seed=1)
+    assert 0.90 <= loadings <= 0.98
+    assert 0.91 <= psi <= 0.98
+
+
+def test_oblique_factor_correlation_se_and_labels():
+    X = pd.DataFrame(np.random.default_rng(2).multivariate_normal(np.zeros(6), SIGMA, size=N),
+                     columns=list("abcdef"))
+    fa = lvm.FactorAnalysis(2, rotation="oblimin").fit(X)
+    se = fa.standard_errors()
+    assert list(se.loadings.index) == list("abcdef") and list(se.uniquenesses.index) == list("abcdef")
+    # The diagonal is fixed at 1; the correlation between the factors is estimated.
+    assert np.allclose(np.diag(se.factor_correlation), 0.0, atol=1e-8)
+    assert 0.01 < se.factor_correlation.iloc[0, 1] < 0.2
+    assert se.covariance.shape == (12 + 6 + 4, 12 + 6 + 4)
+
+
+def test_refuses_other_methods():
+    fa = lvm.FactorAnalysis(2, method="minres").fit_covariance(SIGMA, N)
+    with pytest.raises(ValueError, match="method='ml'"):
+        fa.standard_errors()
