@@ -19,12 +19,12 @@ SIGMA = LOADINGS @ LOADINGS.T + np.diag(UNIQUENESSES)
 N = 600
 
 
-def _information_se_of_standardised_uniquenesses(loadings, psi, n):
-    """SEs of ``psi_i / Sigma_ii`` from the expected information of ``Sigma = L L^T + Psi`` (normal model).
+def _information(loadings, psi, n):
+    """Inverse expected information of ``Sigma = L L^T + Psi`` (normal model) and ``Delta = d vec Sigma / d theta``.
 
-    ``I = (n / 2) Delta^T (Sigma^-1 (x) Sigma^-1) Delta`` with ``Delta = d vec Sigma / d theta``,
-    ``theta = (vec L row by row, psi)``; ``I`` is singular along the rotations, which leave the
-    standardised uniquenesses unchanged, so any generalised inverse gives their covariance.
+    ``I = (n / 2) Delta^T (Sigma^-1 (x) Sigma^-1) Delta``, ``theta = (vec L row by row, psi)``; ``I`` is
+    singular along the rotations, which leave the functions compared here (standardised uniquenesses,
+    implied correlations) unchanged, so any generalised inverse gives their covariance.
     """
     p, k = loadings.shape
     sigma = loadings @ loadings.T + np.diag(psi)
@@ -40,26 +40,49 @@ def _information_se_of_standardised_uniquenesses(loadings, psi, n):
         delta[:, p * k + i] = e.ravel()
     inverse = np.linalg.inv(sigma)
     information = n / 2 * delta.T @ np.kron(inverse, inverse) @ delta
-    covariance = np.linalg.pinv(information, rcond=1e-10)
-    ses = []
-    for i in range(p):
-        g = np.zeros(p * k + p)
-        g[i * k: i * k + k] = -2 * psi[i] * loadings[i] / sigma[i, i] ** 2
-        g[p * k + i] = (sigma[i, i] - psi[i]) / sigma[i, i] ** 2
-        ses.append(np.sqrt(g @ covariance @ g))
-    return np.array(ses)
+    return sigma, delta, np.linalg.pinv(information, rcond=1e-10)
+
+
+def _fit_exact(n_obs=N):
+    # At an exact fit (S = Sigma) the delta method through the estimator and
+    # the inverse information are the same asymptotic covariance; the
+    # variables' scales are unequal so that the standardisation is exercised.
+    scale = np.array([1.0, 2.0, 0.5, 3.0, 1.5, 0.7])
+    fa = lvm.FactorAnalysis(2).fit_covariance(SIGMA * np.outer(scale, scale), n_obs)
+    return fa, _information(LOADINGS * scale[:, None], UNIQUENESSES * scale**2, n_obs)
 
 
 def test_uniqueness_se_equal_inverse_expected_information():
-    # At an exact fit (S = Sigma) the delta method through the estimator and
-    # the inverse information are the same asymptotic covariance; the
-    # variables' scales are chosen unequal so the standardisation is exercised.
-    scale = np.array([1.0, 2.0, 0.5, 3.0, 1.5, 0.7])
-    S = SIGMA * np.outer(scale, scale)
-    fa = lvm.FactorAnalysis(2).fit_covariance(S, N)
+    fa, (sigma, delta, covariance) = _fit_exact()
+    p, k = LOADINGS.shape
+    reference = []
+    for i in range(p):
+        # u_i = psi_i / Sigma_ii, psi_i the raw uniqueness.
+        g = -sigma[i, i] * UNIQUENESSES[i] / sigma[i, i] ** 2 * delta[i * p + i]
+        g[p * k + i] += 1 / sigma[i, i]
+        reference.append(np.sqrt(g @ covariance @ g))
+    np.testing.assert_allclose(fa.standard_errors().uniquenesses, reference, rtol=1e-3)
+
+
+def test_implied_correlation_se_equal_inverse_expected_information():
+    fa, (sigma, delta, covariance) = _fit_exact()
+    p, k = LOADINGS.shape
     se = fa.standard_errors()
-    reference = _information_se_of_standardised_uniquenesses(LOADINGS * scale[:, None], UNIQUENESSES * scale**2, N)
-    np.testing.assert_allclose(se.uniquenesses, reference, rtol=1e-3)
+    L = fa.loadings_array()
+    ours, reference = [], []
+    for i in range(p):
+        for j in range(i + 1, p):
+            # The implied correlation L_i . L_j, by the delta method on the reported covariance ...
+            g = np.zeros(se.covariance.shape[0])
+            g[i * k: i * k + k] += L[j]
+            g[j * k: j * k + k] += L[i]
+            ours.append(np.sqrt(g @ se.covariance @ g))
+            # ... and Sigma_ij / sqrt(Sigma_ii Sigma_jj) by the information.
+            r = sigma[i, j] / np.sqrt(sigma[i, i] * sigma[j, j])
+            h = (delta[i * p + j] / np.sqrt(sigma[i, i] * sigma[j, j])
+                 - r / 2 * (delta[i * p + i] / sigma[i, i] + delta[j * p + j] / sigma[j, j]))
+            reference.append(np.sqrt(h @ covariance @ h))
+    np.testing.assert_allclose(ours, reference, rtol=1e-3)
 
 
 def _coverage(rotation, n_sets, seed):
