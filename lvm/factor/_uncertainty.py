@@ -73,7 +73,7 @@ _ROTATION_MAX_ITER = 60
 
 
 def _tight_rotation(fa):
-    """A copy of ``fa`` whose rotation iterates to near round-off: the differences need a precise optimum."""
+    """``fa`` with its rotation stopped ten times tighter than the fit's: differences need a precise optimum."""
     if fa.rotation in (None, "none"):
         return fa
     kwargs = {key: value for key, value in (fa.rotation_kwargs or {}).items()
