@@ -28,7 +28,7 @@ from .._validation import (
     read_data,
 )
 from ..exceptions import ConvergenceWarning, HeywoodCaseWarning
-from . import _fitting
+from . import _fitting, _uncertainty
 from ._estimate import Estimate, variance_table
 from ._inference import FactorInferenceMixin
 from ._input import check_factorable, covariance_to_correlation
@@ -638,6 +638,26 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         """
         check_is_fitted(self)
         return np.asarray(self.loadings_, dtype=np.float64)
+
+    def standard_errors(self):
+        """Asymptotic standard errors of the solution shown: ``loadings_``, ``uniquenesses_``, ``factor_correlation_``.
+
+        Computed when asked, never during ``fit``: the delta method through the
+        ML estimator, ``Cov = J Gamma J^T`` with ``Gamma`` the normal-theory
+        covariance of the sample covariances (Browne 1984) at the fitted model
+        and ``J`` the derivative of the rotated, sorted and signed solution by
+        central differences (Lawley & Maxwell 1971; Jennrich 1973, 1974); see
+        ``lvm/factor/_uncertainty.py``. Nothing is stored on the model.
+
+        Returns
+        -------
+        StandardErrors
+            Named tuple ``(loadings, uniquenesses, factor_correlation,
+            covariance)``, each shaped and labelled as the estimate; zeros for the
+            fixed factor correlations of an orthogonal solution, NaN for a
+            uniqueness at its floor (Heywood case).
+        """
+        return _uncertainty.standard_errors(self)
 
     def summary(self, cut=0.1, digits=2, ci=None):
         """Report loadings with h2, u2 and complexity, variance accounted for, factor correlations, fit.
