@@ -68,7 +68,10 @@ class MixtureModel(EMMixin, LatentNamesMixin, TransformerMixin, LatentModel):
     def _scores(self, X):
         """Log responsibilities (n, K) and log-density (n,) of the rows of ``X``."""
         check_is_fitted(self)
-        X = check_data(self, X, reset=False, allow_nan=self.missing == "em")
+        return self._log_resp(check_data(self, X, reset=False, allow_nan=self.missing == "em"))
+
+    def _log_resp(self, X):
+        """As :meth:`_scores`, for rows already checked."""
         weighted = self._component_log_prob(X, ~np.isnan(X))
         weighted += np.log(self.weights_)
         norm = _em_steps.logsumexp_rows(weighted)

@@ -224,8 +224,9 @@ class LowRankMixture(MixtureModel):
             (n_components, n_factors, n_factors), or (n_samples,
             n_components, n_factors, n_factors) when rows have missing entries.
         """
-        log_r, _ = self._scores(X)
+        check_is_fitted(self)
         X = check_data(self, X, reset=False, allow_nan=self.missing == "em")
+        log_r, _ = self._log_resp(X)
         observed = ~np.isnan(X)
         noise = self._noise_per_column()
         means, covariances = [], []

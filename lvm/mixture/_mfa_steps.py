@@ -134,11 +134,27 @@ def component_terms(d, loadings, noise):
 
     Returns ``(logpdf (n,), E[z | x] (n, q), Cov[z | x] (q, q))``.
     """
-    whitened, scale, inverse, logdet = _inner(loadings, noise)
-    data = d * scale
-    latent = (data @ whitened) @ inverse
-    quad = _lowrank._quadratic(data, whitened, latent)
-    return -0.5 * (d.shape[1] * _LOG_2PI + logdet + quad), latent, inverse
+    term = _inner(loadings, noise)
+    n, p = d.shape
+    latent = np.empty((n, loadings.shape[1]))
+    logpdf = _density(d, term, np.empty((n, p)), np.empty((n, p)), latent)
+    return logpdf, latent, term[2]
+
+
+def _density(d, term, data, residual, latent):
+    """Log-density of each row of ``d`` under one component's ``_inner`` terms; ``E[z | x]`` into ``latent``.
+
+    ``data`` and ``residual`` are (n, p) work arrays, overwritten. The
+    quadratic form is the sum of squares of the residual, as in
+    :func:`lvm._lowrank._quadratic`.
+    """
+    whitened, scale, inverse, logdet = term
+    np.multiply(d, scale, out=data)
+    np.matmul(data @ whitened, inverse, out=latent)
+    np.matmul(latent, whitened.T, out=residual)
+    np.subtract(data, residual, out=residual)
+    quad = np.einsum("ij,ij->i", residual, residual) + np.einsum("ij,ij->i", latent, latent)
+    return -0.5 * (d.shape[1] * _LOG_2PI + logdet + quad)
 
 
 def log_prob(X, means, loadings, noise):
@@ -205,8 +221,8 @@ def e_step(X, params, factors=True):
 
     Each component's terms cost ``O(n p q)``. ``factors=False`` fills only
     counts and sums (the first AECM cycle needs no more). The log-densities
-    are those of :func:`component_terms`, computed by the same operations in
-    the work arrays of the calling thread.
+    are those of :func:`component_terms`, by the same kernel in the work
+    arrays of the calling thread.
     """
     means, loadings, noise = params["means"], params["loadings"], params["noise"]
     k, p, q = loadings.shape
@@ -215,15 +231,9 @@ def e_step(X, params, factors=True):
                          np.ascontiguousarray(noise, dtype=np.float64).tobytes(), (k, p, q))
     diffs, data, residual = _work_arrays(k, n, p)
     latents, log_prob = np.empty((k, n, q)), np.empty((n, k))
-    for j, (whitened, scale, inverse, logdet) in enumerate(terms):
+    for j, term in enumerate(terms):
         np.subtract(X, means[j], out=diffs[j])
-        np.multiply(diffs[j], scale, out=data)
-        latent = np.matmul(data @ whitened, inverse, out=latents[j])
-        # The quadratic form as the sum of squares of the residual, as in _lowrank._quadratic.
-        np.matmul(latent, whitened.T, out=residual)
-        np.subtract(data, residual, out=residual)
-        quad = np.einsum("ij,ij->i", residual, residual) + np.einsum("ij,ij->i", latent, latent)
-        log_prob[:, j] = -0.5 * (p * _LOG_2PI + logdet + quad)
+        log_prob[:, j] = _density(diffs[j], term, data, residual, latents[j])
     resp, loglik = _responsibilities(log_prob, params["weights"])
     gram, cross, second = np.zeros((k, q + 1, q + 1)), np.zeros((k, p, q + 1)), np.zeros((k, p))
     weighted = np.empty((n, q + 1))
