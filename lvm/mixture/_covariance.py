@@ -118,7 +118,7 @@ class Full:
         return np.sum(precisions_cholesky**2, axis=2)
 
     @staticmethod
-    def estimate(nk, offsets, second, reg_covar, skip=None):
+    def estimate(nk, offsets, second, reg_covar, skip=None, previous=None):
         """Covariances from second moments about the frames and the means' ``offsets`` from them.
 
         Components in ``skip`` (emptied ones, whose previous covariance is
@@ -268,7 +268,7 @@ class Tied(Full):
         return np.sum(precision_cholesky**2, axis=1)[None]
 
     @staticmethod
-    def estimate(nk, offsets, second, reg_covar, skip=None):
+    def estimate(nk, offsets, second, reg_covar, skip=None, previous=None):
         covariance = (second - (nk[:, None] * offsets).T @ offsets) / nk.sum()
         return floor_eigenvalues(0.5 * (covariance + covariance.T), reg_covar, "the shared covariance")
 
@@ -365,7 +365,7 @@ class Diag:
         return precisions_cholesky**2
 
     @staticmethod
-    def estimate(nk, offsets, second, reg_covar, skip=None):
+    def estimate(nk, offsets, second, reg_covar, skip=None, previous=None):
         return np.maximum(second / nk[:, None] - offsets**2, reg_covar)
 
     @staticmethod
@@ -429,7 +429,7 @@ class Spherical(Diag):
         return np.ones(k)
 
     @staticmethod
-    def estimate(nk, offsets, second, reg_covar, skip=None):
+    def estimate(nk, offsets, second, reg_covar, skip=None, previous=None):
         return np.maximum(np.mean(second / nk[:, None] - offsets**2, axis=1), reg_covar)
 
     @staticmethod
@@ -484,7 +484,22 @@ class Spherical(Diag):
         return 1.0 / precisions_cholesky**2
 
 
-COVARIANCE_TYPES = {cls.name: cls for cls in (Full, Tied, Diag, Spherical)}
+# The other ten of mclust's models live in their own module, built on the classes above.
+from ._parsimonious import PARSIMONIOUS  # noqa: E402
+
+COVARIANCE_TYPES = {cls.name: cls for cls in (Full, Tied, Diag, Spherical)} | PARSIMONIOUS
+# mclust's names for lvm's four structures, accepted as covariance_type.
+MCLUST_ALIASES = {"VVV": "full", "EEE": "tied", "VVI": "diag", "VII": "spherical"}
+MCLUST_NAMES = {**{name: name for name in PARSIMONIOUS}, **{lvm: mclust for mclust, lvm in MCLUST_ALIASES.items()}}
+# Every name covariance_type accepts, in mclust's order of its models, then lvm's four names.
+MCLUST_ORDER = ("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV", "VVV")
+
+
+def structure_of(covariance_type):
+    """The structure class of a ``covariance_type``: lvm's name or mclust's."""
+    return COVARIANCE_TYPES[MCLUST_ALIASES.get(covariance_type, covariance_type)]
+
+
 
 
 def full_covariances(covariances, k, p, covariance_type=None):
@@ -499,7 +514,7 @@ def full_covariances(covariances, k, p, covariance_type=None):
                 f"{candidates or 'no covariance type'}; pass covariance_type."
             )
         covariance_type = candidates[0]
-    return COVARIANCE_TYPES[covariance_type].to_full(np.asarray(covariances), k, p)
+    return structure_of(covariance_type).to_full(np.asarray(covariances), k, p)
 
 
 def sample_components(rng, means, full_covariances, counts):

@@ -191,7 +191,7 @@ def m_step(stats, previous, structure, reg_covar, constant_second=None):
     # The constant is the scatter about the origin; statistics in other frames hold all of theirs.
     if constant_second is not None and stats.origins is None:
         second = constant_second if second is None else constant_second + second
-    covariances = structure.estimate(nk, offsets, second, reg_covar, skip=empty)
+    covariances = structure.estimate(nk, offsets, second, reg_covar, skip=empty, previous=previous.get("covariances"))
     if empty.any():
         covariances = structure.keep_previous(covariances, previous["covariances"], empty)
     precisions_cholesky = structure.precision_cholesky(covariances)

@@ -22,7 +22,7 @@ from .._validation import (
 from ..exceptions import DegenerateComponentWarning
 from . import _em_steps, _start
 from ._base import SHARED_CONSTRAINTS, MixtureModel
-from ._covariance import COVARIANCE_TYPES, sample_components
+from ._covariance import COVARIANCE_TYPES, MCLUST_ALIASES, sample_components, structure_of
 
 MixturePosterior = namedtuple("MixturePosterior", ["responsibilities", "log_responsibilities"])
 
@@ -190,7 +190,7 @@ class GaussianMixture(MixtureModel):
 
     _parameter_constraints = {
         **SHARED_CONSTRAINTS,
-        "covariance_type": [Options(*COVARIANCE_TYPES)],
+        "covariance_type": [Options(*COVARIANCE_TYPES, *MCLUST_ALIASES)],
         "reg_covar": [Interval(numbers.Real, 0, None)],
         "weights_init": [ARRAY_OR_NONE],
         "means_init": [ARRAY_OR_NONE],
@@ -227,7 +227,7 @@ class GaussianMixture(MixtureModel):
 
     @property
     def _structure(self):
-        return COVARIANCE_TYPES[self.covariance_type]
+        return structure_of(self.covariance_type)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):

@@ -9,13 +9,10 @@ import pandas as pd
 from .._progress import check_verbose, progress
 from ..exceptions import ConvergenceWarning, DegenerateComponentWarning
 from . import _hierarchical
-from ._covariance import COVARIANCE_TYPES
+from ._covariance import COVARIANCE_TYPES, MCLUST_ALIASES, MCLUST_NAMES, MCLUST_ORDER, structure_of
 from ._start import HIERARCHICAL_ROWS
 from .gaussian import GaussianMixture
 from .mfa import MixtureOfFactorAnalyzers, MixtureOfPPCA
-
-# mclust's names for lvm's four covariance structures.
-MCLUST_NAMES = {"spherical": "VII", "diag": "VVI", "tied": "EEE", "full": "VVV"}
 
 # EM settings of every fit unless given: a model choice compares
 # log-likelihoods that differ by a few units, so each fit is run close to its
@@ -83,7 +80,10 @@ _STRUCTURES = {
             "mfa shared": _LowRank("mfa shared", "UCU", MixtureOfFactorAnalyzers, shared_uniquenesses=True)},
     "mppca": {"mppca": _LowRank("mppca", "UUC", MixtureOfPPCA)},
 }
-_DEFAULT_TYPES = {"gaussian": ("full", "diag", "tied", "spherical"), "mfa": ("mfa",), "mppca": ("mppca",)}
+# Gaussian mixtures: all fourteen of mclust's structures, in mclust's order,
+# each labelled with lvm's name where it has one.
+_DEFAULT_TYPES = {"gaussian": tuple(MCLUST_ALIASES.get(name, name) for name in MCLUST_ORDER), "mfa": ("mfa",),
+                  "mppca": ("mppca",)}
 # The numbers of factors tried unless given (those below the number of features).
 _DEFAULT_FACTORS = range(1, 4)
 # Parameters select_mixture sets itself, and the argument that chooses them.
@@ -300,6 +300,9 @@ def _check_types(covariance_types, model):
     types = [covariance_types] if isinstance(covariance_types, str) else list(covariance_types)
     if not types:
         raise ValueError("covariance_types is empty: give at least one of " + ", ".join(map(repr, known)))
+    if model == "gaussian":
+        # mclust's names for lvm's four structures are the same structures.
+        types = [MCLUST_ALIASES.get(t, t) if isinstance(t, str) else t for t in types]
     unknown = [t for t in types if t not in known]
     if unknown:
         owner = [name for name, structures in _STRUCTURES.items() if unknown[0] in structures]
@@ -370,7 +373,7 @@ def _spurious(model, reg_covar):
     if reg_covar <= 0:
         return False
     k, p = model.means_.shape
-    full = COVARIANCE_TYPES[model.covariance_type].to_full(model.covariances_, k, p)
+    full = structure_of(model.covariance_type).to_full(model.covariances_, k, p)
     values = np.linalg.eigvalsh(full)
     # A floored eigenvalue comes back from the floored matrix up to round-off of the largest.
     return bool(values.min() <= reg_covar * (1 + 1e-6) + 64 * np.finfo(np.float64).eps * values.max())
@@ -387,7 +390,7 @@ def _grown_start(model, k, how):
     """
     weights, means = model.weights_.copy(), model.means_.copy()
     k0, p = means.shape
-    structure = COVARIANCE_TYPES[model.covariance_type]
+    structure = structure_of(model.covariance_type)
     values, vectors = np.linalg.eigh(structure.to_full(model.covariances_, k0, p))
     # Which fitted component each new one copies its covariance from.
     origin = list(range(k0))
