@@ -13,7 +13,7 @@ import pandas as pd
 from sklearn.utils import check_random_state
 
 from .._linalg import random_orthogonal
-from ..mixture._covariance import COVARIANCE_TYPES
+from ..mixture._covariance import COVARIANCE_TYPES, MCLUST_ALIASES, structure_of
 
 Synthetic = namedtuple("Synthetic", ["X", "Z", "params"])
 Synthetic.__doc__ = """Synthetic data with the truth that generated them: ``(X, Z, params)``.
@@ -347,7 +347,9 @@ def make_mixture_data(n_samples=500, n_features=2, n_components=3, *, covariance
     [0.5, 1.5]: ``"full"`` gives each component its own covariance with random
     axes, ``"tied"`` one such covariance shared by all, ``"diag"`` random
     variances along the coordinate axes, ``"spherical"`` a random multiple of
-    the identity. The means are placed at random, then scaled so that the
+    the identity; mclust's names (``"VEV"``, ``"EVE"``, ...) draw volumes,
+    shapes and orientations as the structure lets them vary (shapes from
+    eigenvalues in the same range). The means are placed at random, then scaled so that the
     closest two are ``separation`` times the largest component standard
     deviation (square root of the largest covariance eigenvalue) apart; a
     single component has mean zero.
@@ -360,8 +362,8 @@ def make_mixture_data(n_samples=500, n_features=2, n_components=3, *, covariance
         Number of observed variables ``p``.
     n_components : int, default=3
         Number of components ``K``.
-    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
-        Structure of the covariances, as in :class:`lvm.GaussianMixture`.
+    covariance_type : str, default="full"
+        Structure of the covariances, any name :class:`lvm.GaussianMixture` takes.
     separation : float, default=3.0
         Distance between the two closest means, in largest standard
         deviations. Around 2 the components overlap; from about 5 on they
@@ -409,14 +411,14 @@ def make_mixture_data(n_samples=500, n_features=2, n_components=3, *, covariance
     n = _check_count("n_samples", n_samples, 1)
     p = _check_count("n_features", n_features, 1)
     k = _check_count("n_components", n_components, 1)
-    if covariance_type not in COVARIANCE_TYPES:
-        raise ValueError(f"covariance_type must be one of {', '.join(map(repr, COVARIANCE_TYPES))}; "
-                         f"got {covariance_type!r}.")
+    if covariance_type not in COVARIANCE_TYPES and covariance_type not in MCLUST_ALIASES:
+        names = ", ".join(map(repr, [*COVARIANCE_TYPES, *MCLUST_ALIASES]))
+        raise ValueError(f"covariance_type must be one of {names}; got {covariance_type!r}.")
     separation = _check_positive("separation", separation)
     pi = _check_weights(weights, k)
     rng = check_random_state(random_state)
 
-    covariances, full = COVARIANCE_TYPES[covariance_type].draw(rng, k, p, _EIGENVALUE_RANGE)
+    covariances, full = structure_of(covariance_type).draw(rng, k, p, _EIGENVALUE_RANGE)
     largest = np.linalg.eigvalsh(full)[:, -1].max()
     means = _place_means(rng, k, p, separation * np.sqrt(largest))
 

@@ -60,6 +60,8 @@ def _geometric_mean(values, axis=-1):
 
 def _objective(nk, scatter, covariances, diagonal):
     """``F = sum_k n_k log|Sigma_k| + tr(W_k Sigma_k^{-1})``; inf where a covariance is not positive definite."""
+    if not np.all(np.isfinite(covariances)):
+        return np.inf
     total = 0.0
     for j in range(len(nk)):
         if diagonal:
@@ -133,7 +135,12 @@ class _Parsimonious:
         live = np.ones(k, dtype=bool) if skip is None else ~np.asarray(skip)
         out = cls.unit(k, p) if previous is None else np.array(previous, dtype=np.float64)
         before = None if previous is None else out[live]
-        proposal = cls.propose(nk[live], scatter[live], before, p)
+        with np.errstate(all="ignore"):
+            try:
+                proposal = cls.propose(nk[live], scatter[live], before, p)
+            except (np.linalg.LinAlgError, ValueError):
+                # Scatters too singular for the structure's algebra: no proposal, the floor decides.
+                proposal = np.full(out[live].shape, np.nan)
         out[live] = cls._settle(proposal, nk[live], scatter[live], before, reg_covar, p)
         return out
 
@@ -148,17 +155,22 @@ class _Parsimonious:
             return proposal
         candidates = []
         if smallest is not None and reg_covar > 0.0 and np.all(smallest > 0.0):
-            factor = np.maximum(reg_covar / smallest, 1.0)
+            with np.errstate(over="ignore"):
+                factor = np.maximum(reg_covar / smallest, 1.0)
             if cls.name[0] == "E":
                 factor = np.full(k, factor.max())
-            candidates.append(proposal * factor.reshape((k,) + (1,) * (proposal.ndim - 1)))
+            if np.all(np.isfinite(factor)):
+                candidates.append(proposal * factor.reshape((k,) + (1,) * (proposal.ndim - 1)))
         if previous is not None:
             candidates.append(previous)
-        if not candidates:
-            # Nothing meets the floor: a singular proposal, refused downstream with a clear error.
-            return proposal
         diagonal = not cls.stores_matrices
         scores = [_objective(nk, scatter, candidate, diagonal) for candidate in candidates]
+        if not candidates or not np.isfinite(min(scores)):
+            raise ValueError(
+                f"the {cls.name} covariances are singular: the components hold too few points, or points "
+                f"too nearly on a subspace, for this structure, and reg_covar={reg_covar:g} does not hold them "
+                "away from zero. Use reg_covar > 0, fewer components, or a structure with fewer parameters."
+            )
         return candidates[int(np.argmin(scores))]
 
     @classmethod
@@ -268,7 +280,7 @@ class VEI(_Parsimonious, Diag):
             volumes = np.maximum((scatter / shape).sum(axis=1) / (p * nk), np.finfo(np.float64).tiny)
             covariances = volumes[:, None] * shape
             value = _objective(nk, scatter, covariances, True)
-            if abs(last - value) <= _INNER_TOL * abs(value):
+            if not np.isfinite(value) or abs(last - value) <= _INNER_TOL * abs(value):
                 break
             last = value
         return covariances
@@ -316,7 +328,7 @@ class VEE(_Parsimonious, Full):
             volumes = np.maximum(np.einsum("kij,ji->k", scatter, inverse) / (p * nk), np.finfo(np.float64).tiny)
             covariances = volumes[:, None, None] * common
             value = _objective(nk, scatter, covariances, False)
-            if abs(last - value) <= _INNER_TOL * abs(value):
+            if not np.isfinite(value) or abs(last - value) <= _INNER_TOL * abs(value):
                 break
             last = value
         return covariances
@@ -342,7 +354,7 @@ class _CommonAxes(_Parsimonious, Full):
                 return np.full_like(scatter, np.nan)
             covariances = np.einsum("ij,kj,lj->kil", axes, eigenvalues, axes)
             value = _objective(nk, scatter, covariances, False)
-            if abs(last - value) <= _INNER_TOL * abs(value):
+            if not np.isfinite(value) or abs(last - value) <= _INNER_TOL * abs(value):
                 break
             last = value
             # sum_k (alpha_k I - W_k) D Omega_k^{-1}; its polar factor is the next D.
@@ -420,7 +432,7 @@ class VEV(_Parsimonious, Full):
             volumes = np.maximum((values / shape).sum(axis=1) / (p * nk), np.finfo(np.float64).tiny)
             covariances = np.einsum("kij,kj,klj->kil", vectors, volumes[:, None] * shape, vectors)
             value = _objective(nk, scatter, covariances, False)
-            if abs(last - value) <= _INNER_TOL * abs(value):
+            if not np.isfinite(value) or abs(last - value) <= _INNER_TOL * abs(value):
                 break
             last = value
         return covariances

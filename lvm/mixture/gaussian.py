@@ -45,10 +45,16 @@ class GaussianMixture(MixtureModel):
     ----------
     n_components : int, default=1
         Number of components ``K``.
-    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+    covariance_type : str, default="full"
         A free covariance per component (mclust's VVV), one shared by all
         (EEE), a diagonal one per component (VVI), or one variance per
-        component (VII).
+        component (VII); or any of mclust's fourteen names (Celeux & Govaert
+        1995), which constrain the volume, shape and orientation of
+        :math:`\\Sigma_k = \\lambda_k D_k A_k D_k^T` to be equal (E), varying
+        (V) or the coordinate axes (I): ``"EII"``, ``"VII"``, ``"EEI"``,
+        ``"VEI"``, ``"EVI"``, ``"VVI"``, ``"EEE"``, ``"VEE"``, ``"EVE"``,
+        ``"VVE"``, ``"EEV"``, ``"VEV"``, ``"EVV"``, ``"VVV"``. mclust's
+        names of the four structures above are the same structures. See Notes.
     tol : float, default=1e-3
         EM stops when the mean log-likelihood per sample changes by less.
     reg_covar : float, default=1e-6
@@ -104,7 +110,9 @@ class GaussianMixture(MixtureModel):
     means_ : ndarray of shape (n_components, n_features)
         Component means.
     covariances_ : ndarray
-        In the storage of ``covariance_type``: (k, p, p), (p, p), (k, p) or (k,).
+        In the storage of ``covariance_type``: (k, p, p) full (and VEE, EVE,
+        VVE, EEV, VEV, EVV), (p, p) tied, (k, p) diag (and EEI, VEI, EVI) or
+        (k,) spherical (and EII).
     precisions_cholesky_ : ndarray
         Cholesky factors of the precisions, same storage.
     precisions_ : ndarray
@@ -151,6 +159,21 @@ class GaussianMixture(MixtureModel):
     previous mean, so that two tight clusters 1e7 apart are fitted and
     scored as if they were near.
 
+    mclust's parsimonious structures (Celeux & Govaert 1995; Fraley &
+    Raftery 2002) minimise, in the M-step,
+    :math:`\\sum_k n_k \\log|\\Sigma_k| + \\mathrm{tr}(W_k \\Sigma_k^{-1})`
+    (``W_k`` the weighted scatter of component ``k``) over the covariances
+    of the structure. EII, EEI, EVI, EEV and EVV have closed forms; VEI, VEE
+    and VEV alternate exact updates of the volumes and of the shape and
+    orientations, and EVE and VVE those of the volumes and shapes with a
+    majorise-minimise step for the common orientation (Browne & McNicholas
+    2014). Each starts from the previous covariances and never raises the
+    criterion, so EM stays monotone; the inner iterations stop at a relative
+    change of ``sqrt(eps)`` (mclust's ``tol[2]``) or after 100. Their
+    ``reg_covar`` floor keeps the structure: covariances below it have their
+    volumes raised to meet it, or keep their previous values when those are
+    better.
+
     ``init="hierarchical"`` starts as R's mclust does: the rows are
     standardised and rotated onto their principal axes, each scaled by
     ``1 / sqrt(singular value)`` (mclust's ``hcUse = "SVD"``); clusters are
@@ -168,6 +191,13 @@ class GaussianMixture(MixtureModel):
 
     References
     ----------
+    Browne, R. P. and McNicholas, P. D. (2014). Estimating common principal
+    components in high dimensions. *Advances in Data Analysis and
+    Classification* 8, 217-226.
+
+    Celeux, G. and Govaert, G. (1995). Gaussian parsimonious clustering
+    models. *Pattern Recognition* 28, 781-793.
+
     Dempster, A. P., Laird, N. M. and Rubin, D. B. (1977). Maximum likelihood
     from incomplete data via the EM algorithm. JRSS B 39, 1-38.
     doi:10.1111/j.2517-6161.1977.tb01600.x
