@@ -75,10 +75,14 @@ _MISSING_EM = ("ppca", "fa", "gmm", "mfa", "mppca")
 # Mixtures: their scores come with each row's component; the low-rank ones have loadings per component.
 _MIXTURES = ("gmm", "mfa", "mppca")
 _LOW_RANK_MIXTURES = ("mfa", "mppca")
+# Gaussian mixtures' covariance structures: lvm's names, then mclust's.
+_STRUCTURES = ("full", "tied", "diag", "spherical", "EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE",
+               "VVE", "EEV", "VEV", "EVV", "VVV")
 # Options of some models only: the option, its attribute, the models and how a message names them.
 _MODEL_OPTIONS = (("--rotation", "rotation", ("fa",), "factor analysis (fa)"),
                   ("--method", "method", ("fa",), "factor analysis (fa)"),
                   ("--covariances", "covariances", ("gmm",), "gmm"),
+                  ("--structure", "structure", ("gmm",), "gmm"),
                   ("--factors", "factors", _LOW_RANK_MIXTURES, "mfa and mppca"))
 
 
@@ -100,7 +104,8 @@ def _model(args):
     if name == "fa":
         return lvm.FactorAnalysis(k, rotation=args.rotation, method=args.method or "ml", **missing)
     if name == "gmm":
-        return lvm.GaussianMixture(k, random_state=0, verbose=1, **missing)
+        return lvm.GaussianMixture(k, covariance_type=args.structure or "full", random_state=0, verbose=1,
+                                   **missing)
     if name == "mfa":
         return lvm.MixtureOfFactorAnalyzers(k, args.factors, random_state=0, verbose=1, **missing)
     if name == "mppca":
@@ -332,6 +337,9 @@ def _add_fit(commands):
     fit.add_argument("--rotation", help="factor rotation (fa only): varimax, promax, oblimin, quartimax, ...")
     fit.add_argument("--method", choices=["ml", "minres", "principal"],
                      help="factor extraction (fa only): maximum likelihood (default), minimum residual, principal axis")
+    fit.add_argument("--structure", choices=_STRUCTURES, metavar="NAME",
+                     help="gmm only: the covariance structure, full (default), tied, diag, spherical or one of "
+                          "mclust's names EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV")
     fit.add_argument("--covariances", action="store_true",
                      help="gmm only: also print and write the covariance matrix of every component")
     fit.add_argument("--out", default="lvm-fit", help="output folder (default: lvm-fit)")

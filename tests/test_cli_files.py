@@ -324,6 +324,23 @@ def test_covariances_on_request(tmp_path, complete):
     np.testing.assert_allclose(table.loc["component 1"].to_numpy(), model.covariances_[1], rtol=1e-12)
 
 
+@pytest.mark.parametrize("structure", ["VEV", "tied", "EII"])
+def test_structure_chooses_the_covariance_structure(tmp_path, complete, structure):
+    path = _write(complete, tmp_path / "data.csv")
+    out = tmp_path / "out"
+    assert main(["fit", "gmm", str(path), "-k", "2", "--id", "id", "--structure", structure, "--out", str(out)]) == 0
+    model = lvm.load(out / "model.npz")
+    direct = lvm.GaussianMixture(2, covariance_type=structure, random_state=0).fit(complete.drop(columns="id"))
+    assert model.covariance_type == structure
+    np.testing.assert_allclose(model.covariances_, direct.covariances_, rtol=1e-10)
+
+
+def test_structure_is_refused_for_other_models(tmp_path, complete, capsys):
+    path = _write(complete, tmp_path / "data.csv")
+    _one_line_error(capsys, ["fit", "fa", str(path), "-k", "2", "--id", "id", "--structure", "VEV"],
+                    "--structure applies to gmm")
+
+
 def test_empty_out_is_refused_and_nothing_is_written(tmp_path, complete, capsys, monkeypatch):
     path = _write(complete, tmp_path / "data.csv")
     work = tmp_path / "work"
