@@ -10,6 +10,7 @@ which is not installed here.
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.exceptions import NotFittedError
 
 import lvm
 
@@ -93,9 +94,8 @@ def _coverage(rotation, n_sets, seed):
     for _ in range(n_sets):
         X = rng.multivariate_normal(np.zeros(6), SIGMA, size=N)
         fa = lvm.FactorAnalysis(2, rotation=rotation).fit(X)
-        se = fa.standard_errors()
-        hits_loadings += np.sum(np.abs(fa.loadings_array() - true_loadings) <= 1.96 * se.loadings)
-        hits_psi += np.sum(np.abs(fa.uniquenesses_ - true_psi) <= 1.96 * se.uniquenesses)
+        hits_loadings += np.sum(np.abs(fa.loadings_array() - true_loadings) <= 1.96 * fa.loadings_se_)
+        hits_psi += np.sum(np.abs(fa.uniquenesses_ - true_psi) <= 1.96 * fa.uniquenesses_se_)
     return hits_loadings / (12 * n_sets), hits_psi / (6 * n_sets)
 
 
@@ -124,3 +124,26 @@ def test_refuses_other_methods():
     fa = lvm.FactorAnalysis(2, method="minres").fit_covariance(SIGMA, N)
     with pytest.raises(ValueError, match="method='ml'"):
         fa.standard_errors()
+
+
+def test_se_attributes_are_the_method_computed_once_per_fit(tmp_path):
+    X = np.random.default_rng(4).multivariate_normal(np.zeros(6), SIGMA, size=N)
+    fa = lvm.FactorAnalysis(2, rotation="oblimin")
+    with pytest.raises(NotFittedError):
+        fa.loadings_se_  # noqa: B018
+    fa.fit(X)
+    se = fa.standard_errors()
+    np.testing.assert_array_equal(fa.loadings_se_, se.loadings)
+    np.testing.assert_array_equal(fa.uniquenesses_se_, se.uniquenesses)
+    np.testing.assert_array_equal(fa.factor_correlation_se_, se.factor_correlation)
+    assert fa.loadings_se_ is fa.loadings_se_
+    # A new fit, new standard errors.
+    fa.fit(X[: N // 2])
+    np.testing.assert_array_equal(fa.loadings_se_, fa.standard_errors().loadings)
+    assert not np.allclose(fa.loadings_se_, se.loadings)
+    # Saved and loaded, the model computes them again from its fit.
+    fa.save(tmp_path / "fa.npz")
+    loaded = lvm.load(tmp_path / "fa.npz")
+    np.testing.assert_allclose(loaded.loadings_se_, fa.loadings_se_, rtol=1e-8)
+    with pytest.raises(ValueError, match="method='ml'"):
+        lvm.FactorAnalysis(2, method="minres").fit(X).loadings_se_  # noqa: B018

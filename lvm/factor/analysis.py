@@ -659,6 +659,39 @@ class FactorAnalysis(FactorInferenceMixin, FactorEMMixin, StreamingMixin, Latent
         """
         return _uncertainty.standard_errors(self)
 
+    def _cached_standard_errors(self):
+        # Computed on first access and kept while the fit is the same one
+        # (a refit makes new arrays, which the identity check notices).
+        check_is_fitted(self)
+        cached = self.__dict__.get("_standard_errors_cache")
+        if cached is None or cached[0] is not self.uniquenesses_:
+            cached = (self.uniquenesses_, self.standard_errors())
+            self.__dict__["_standard_errors_cache"] = cached
+        return cached[1]
+
+    @property
+    def loadings_se_(self):
+        """Standard errors of ``loadings_``: ``standard_errors().loadings``, computed on first access.
+
+        The first access costs about ``p (p + 1)`` refits (the Jacobian of the
+        estimator, see :meth:`standard_errors`); later ones are free until the
+        next ``fit``. ML fits of complete data only.
+        """
+        return self._cached_standard_errors().loadings
+
+    @property
+    def uniquenesses_se_(self):
+        """Standard errors of ``uniquenesses_``: ``standard_errors().uniquenesses`` (NaN for a Heywood case)."""
+        return self._cached_standard_errors().uniquenesses
+
+    @property
+    def factor_correlation_se_(self):
+        """Standard errors of ``factor_correlation_``: ``standard_errors().factor_correlation``.
+
+        Zero for an orthogonal solution, whose factor correlations are fixed.
+        """
+        return self._cached_standard_errors().factor_correlation
+
     def summary(self, cut=0.1, digits=2, ci=None):
         """Report loadings with h2, u2 and complexity, variance accounted for, factor correlations, fit.
 
