@@ -155,7 +155,7 @@ def _equivariance_cases():
         ("PPCA-missing", lambda scale: lvm.PPCA(2, missing="em")),
         ("FA-missing", lambda scale: lvm.FactorAnalysis(2, missing="em")),
     ]
-    for kind in ("full", "tied", "diag", "spherical"):
+    for kind in ("full", "tied", "diag", "spherical", "VEI", "EVE", "VEV"):
         for missing in ("error", "em"):
             cases.append((
                 f"GMM-{kind}" + ("-missing" if missing == "em" else ""),
