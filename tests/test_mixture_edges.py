@@ -15,9 +15,10 @@ from sklearn.mixture import GaussianMixture as SklearnGM
 
 import lvm
 from lvm.exceptions import DegenerateComponentWarning, LikelihoodDecreaseWarning
-from lvm.mixture._covariance import COVARIANCE_TYPES
+from lvm.mixture._covariance import COVARIANCE_TYPES, MCLUST_ALIASES, MCLUST_ORDER
 
 TYPES = ["full", "tied", "diag", "spherical"]
+ALL_TYPES = TYPES + [name for name in MCLUST_ORDER if name not in MCLUST_ALIASES]
 
 
 def two_tight_clusters(rng, offset, n=200, p=3):
@@ -95,9 +96,9 @@ def test_translated_data_score_and_fit_as_the_original(covariance_type, seed):
 _REFUSALS = r"reg_covar|[Rr]escale|scale the|no observed value|n_components|constant"
 
 
-@settings(max_examples=120)
+@settings(max_examples=160)
 @given(seed=st.integers(0, 2**31 - 1), k=st.integers(1, 3), p=st.integers(1, 3), extra=st.integers(1, 40),
-       covariance_type=st.sampled_from(TYPES), init=st.sampled_from(["kmeans++", "kmeans", "random"]),
+       covariance_type=st.sampled_from(ALL_TYPES), init=st.sampled_from(["kmeans++", "kmeans", "random"]),
        reg_covar=st.sampled_from([0.0, 1e-6, 1e-3]), magnitude=st.floats(-150, 150),
        column_scales=st.floats(0, 20), duplicates=st.booleans(), offset=st.floats(0, 10),
        missing=st.booleans())

@@ -299,7 +299,8 @@ class EVI(_Parsimonious, Diag):
     def propose(nk, scatter, previous, p):
         sizes = _geometric_mean(scatter)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return sizes.sum() / nk.sum() * scatter / sizes[:, None]
+            # Shapes first: a volume times a scatter can underflow at extreme scales.
+            return scatter / sizes[:, None] * (sizes.sum() / nk.sum())
 
 
 # -------------------------------------------------------------------- full
@@ -377,7 +378,7 @@ class EVE(_CommonAxes):
     def volume_eigenvalues(nk, rotated):
         sizes = _geometric_mean(rotated)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return sizes.sum() / nk.sum() * rotated / sizes[:, None]
+            return rotated / sizes[:, None] * (sizes.sum() / nk.sum())
 
 
 class VVE(_CommonAxes):
@@ -452,7 +453,7 @@ class EVV(_Parsimonious, Full):
         if np.any(signs <= 0):
             return np.full_like(scatter, np.nan)
         sizes = np.exp(logdets / p)
-        return sizes.sum() / nk.sum() * scatter / sizes[:, None, None]
+        return scatter / sizes[:, None, None] * (sizes.sum() / nk.sum())
 
 
 PARSIMONIOUS = {cls.name: cls for cls in (EII, EEI, VEI, EVI, VEE, EVE, VVE, EEV, VEV, EVV)}

@@ -127,8 +127,11 @@ def select_mixture(X, n_components=range(1, 10), covariance_types=None, criterio
         Numbers of components to try (positive integers).
     covariance_types : str or iterable of str, default=None
         Structures to try, by their label in the table. ``model="gaussian"``:
-        ``"full"``, ``"diag"``, ``"tied"``, ``"spherical"`` (default: all
-        four). ``model="mfa"``: ``"mfa"``, a diagonal noise covariance
+        any covariance type of :class:`GaussianMixture`, lvm's names
+        (``"full"``, ``"tied"``, ``"diag"``, ``"spherical"``) or mclust's
+        (``"EII"`` ... ``"VVV"``; mclust's names of lvm's four are the same
+        structures, listed once under lvm's name); default: all fourteen of
+        mclust's, in mclust's order, as ``mclustBIC``. ``model="mfa"``: ``"mfa"``, a diagonal noise covariance
         ``Psi_k`` per component, and ``"mfa shared"``, one ``Psi`` for all
         (:class:`MixtureOfFactorAnalyzers` with ``shared_uniquenesses=True``);
         default ``"mfa"`` alone. ``model="mppca"``: ``"mppca"``.
@@ -156,7 +159,7 @@ def select_mixture(X, n_components=range(1, 10), covariance_types=None, criterio
     table : pandas.DataFrame
         Columns ``covariance_type`` (the structure's label, as in
         ``covariance_types``), ``mclust`` (mclust's name of a Gaussian
-        structure: VII, VVI, EEE, VVV; for the low-rank mixtures the name in
+        structure, EII ... VVV; for the low-rank mixtures the name in
         the PGMM family of McNicholas & Murphy 2008: UUU for ``"mfa"``, UCU for
         ``"mfa shared"``, UUC for ``"mppca"``), ``n_components``, for the
         low-rank mixtures ``n_factors``, then ``log_likelihood`` (total),
