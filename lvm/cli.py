@@ -266,7 +266,9 @@ def _choices(frame, args):
     missing = {"missing": "em"} if gaps else {}
     clusters = range(1, args.max_clusters + 1)
     if args.mixtures:
-        tables["mixtures"], best = lvm.select_mixture(frame, n_components=clusters, random_state=0, **missing)
+        structures = [name.strip() for name in args.structures.split(",")] if args.structures else None
+        tables["mixtures"], best = lvm.select_mixture(frame, n_components=clusters, covariance_types=structures,
+                                                      random_state=0, **missing)
         rows["clusters"] = [best.n_components, f"Gaussian mixture, BIC ({best.covariance_type})"]
     if args.mfa:
         factors = range(1, min(args.max_factors, frame.shape[1] - 1) + 1)
@@ -282,6 +284,8 @@ def _select(args):
     _use_agg()
     from lvm import plot
 
+    if args.structures is not None and not args.mixtures:
+        raise CommandError("--structures chooses the structures of --mixtures; add --mixtures")
     if args.max_clusters < 1:
         raise CommandError(f"--max-clusters {args.max_clusters} must be at least 1")
     if args.max_factors < 1:
@@ -378,6 +382,9 @@ def _add_select(commands):
     select.add_argument("--mixtures", action="store_true", help="also choose a Gaussian mixture by BIC")
     select.add_argument("--mfa", action="store_true",
                         help="also choose a mixture of factor analyzers (clusters and factors per cluster) by BIC")
+    select.add_argument("--structures", metavar="NAMES",
+                        help="with --mixtures: covariance structures to try, comma-separated (full, tied, diag, "
+                             "spherical or mclust's EII ... VVV; default: all fourteen of mclust's)")
     select.add_argument("--max-clusters", type=int, default=6, help="largest mixture tried (default: 6)")
     select.add_argument("--max-factors", type=int, default=3,
                         help="most factors per cluster tried with --mfa (default: 3; always fewer than the columns)")

@@ -168,10 +168,13 @@ def test_select_takes_missing_answers(tmp_path, survey, capsys):
     assert choices.loc["PPCA dimension", "suggested"] == lvm.PPCA("mle").fit(survey[ITEMS].dropna()).n_components_
     n_dropped = int(survey[ITEMS].isna().any(axis=1).sum())
     assert f"dropped {n_dropped} of {len(survey)} rows" in capsys.readouterr().out
+    # Two structures keep this short: EM with missing entries in 25 dimensions costs a pass per pattern.
     assert main(["select", str(path), "--id", "id", "--missing", "em", "--mixtures", "--max-clusters", "2",
-                 "--out", str(tmp_path / "mix")]) == 0
+                 "--structures", "full, EEI", "--out", str(tmp_path / "mix")]) == 0
     choices = pd.read_csv(tmp_path / "mix" / "choices.csv", index_col="what")
-    _, best = lvm.select_mixture(survey[ITEMS], n_components=range(1, 3), random_state=0, missing="em")
+    table, best = lvm.select_mixture(survey[ITEMS], n_components=range(1, 3), covariance_types=["full", "EEI"],
+                                     random_state=0, missing="em")
+    assert sorted(set(table["mclust"])) == ["EEI", "VVV"]
     assert choices.loc["clusters", "suggested"] == best.n_components
     assert choices.loc["clusters", "method"] == f"Gaussian mixture, BIC ({best.covariance_type})"
 
@@ -339,6 +342,14 @@ def test_structure_is_refused_for_other_models(tmp_path, complete, capsys):
     path = _write(complete, tmp_path / "data.csv")
     _one_line_error(capsys, ["fit", "fa", str(path), "-k", "2", "--id", "id", "--structure", "VEV"],
                     "--structure applies to gmm")
+
+
+def test_select_structures_are_checked(tmp_path, complete, capsys):
+    path = _write(complete, tmp_path / "data.csv")
+    _one_line_error(capsys, ["select", str(path), "--id", "id", "--structures", "VEV", "--out", str(tmp_path / "o")],
+                    "add --mixtures")
+    _one_line_error(capsys, ["select", str(path), "--id", "id", "--mixtures", "--structures", "VEV,XYZ",
+                             "--out", str(tmp_path / "o")], "'XYZ' is not one of")
 
 
 def test_empty_out_is_refused_and_nothing_is_written(tmp_path, complete, capsys, monkeypatch):

@@ -10,6 +10,7 @@ import pandas as pd
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from .._linalg import small_problem_threads
 from .._source import chunk_rows
 from .._stats import observed_columns
 from .._summary import Summary
@@ -321,7 +322,10 @@ class GaussianMixture(MixtureModel):
         if incomplete is None or not incomplete.any():
             return _em_steps.e_step(centred, params, structure)
         rows = centred[incomplete]
-        stats = _em_steps.e_step_missing(np.nan_to_num(rows, nan=0.0), ~np.isnan(rows), params, structure)
+        # One small factorisation and solve per pattern of missing entries and
+        # component: a second BLAS thread only waits, and stalls on a busy machine.
+        with small_problem_threads(chunk.shape[1]):
+            stats = _em_steps.e_step_missing(np.nan_to_num(rows, nan=0.0), ~np.isnan(rows), params, structure)
         if incomplete.all():
             return stats
         return _em_steps.e_step(centred[~incomplete], params, structure) + stats

@@ -310,7 +310,8 @@ def _check_types(covariance_types, model):
     if unknown:
         owner = [name for name, structures in _STRUCTURES.items() if unknown[0] in structures]
         hint = f" (it is a structure of model={owner[0]!r})" if owner else ""
-        raise ValueError(f"covariance_types: {unknown[0]!r} is not one of " + ", ".join(map(repr, known))
+        names = [*known, *MCLUST_ALIASES] if model == "gaussian" else list(known)
+        raise ValueError(f"covariance_types: {unknown[0]!r} is not one of " + ", ".join(map(repr, names))
                          + f" for model={model!r}{hint}")
     return [known[label] for label in dict.fromkeys(types)]
 
