@@ -69,8 +69,9 @@ def test_loglik_and_bic_equal_mclust(covariance_type, k):
 
 def test_select_mixture_picks_what_mclust_picks():
     best = GOLDEN["best"]
-    table, model = lvm.select_mixture(X, n_components=range(1, 6), random_state=0, n_init=5, tol=1e-8,
-                                      max_iter=5000)
+    # The four structures of this reference (all fourteen: test_mixture_mclust_models.py).
+    table, model = lvm.select_mixture(X, n_components=range(1, 6), covariance_types=list(MCLUST), random_state=0,
+                                      n_init=5, tol=1e-8, max_iter=5000)
     assert (MCLUST[model.covariance_type], model.n_components) == (best["modelName"], best["G"])
     top = table.iloc[0]
     assert top["mclust"] == best["modelName"] and top["n_components"] == best["G"]
@@ -78,5 +79,5 @@ def test_select_mixture_picks_what_mclust_picks():
     converged_bic = limit["data"][limit["rownames"].index(str(best["G"]))][limit["colnames"].index(best["modelName"])]
     assert -top["bic"] == pytest.approx(converged_bic, abs=0.04)
     # With its default tolerance (1e-3 per sample) the pick is the same.
-    _, default = lvm.select_mixture(X, n_components=range(1, 6), random_state=0)
+    _, default = lvm.select_mixture(X, n_components=range(1, 6), covariance_types=list(MCLUST), random_state=0)
     assert (MCLUST[default.covariance_type], default.n_components) == (best["modelName"], best["G"])

@@ -230,7 +230,7 @@ def test_select_mixture_rejects_bad_n_components(n_components, message):
 
 @pytest.mark.parametrize("covariance_types, message", [
     ([], "covariance_types is empty"),
-    (["full", "VVV"], "'VVV' is not one of"),
+        (["full", "VVX"], "'VVX' is not one of"),
 ])
 def test_select_mixture_rejects_bad_covariance_types(covariance_types, message):
     with pytest.raises(ValueError, match=message):

@@ -41,7 +41,6 @@ covariances, the previous ones are kept (still a generalised M-step).
 """
 
 import numpy as np
-from scipy import linalg
 
 from .._linalg import random_orthogonal
 from ._covariance import Diag, Full, Spherical
@@ -62,20 +61,20 @@ def _objective(nk, scatter, covariances, diagonal):
     """``F = sum_k n_k log|Sigma_k| + tr(W_k Sigma_k^{-1})``; inf where a covariance is not positive definite."""
     if not np.all(np.isfinite(covariances)):
         return np.inf
-    total = 0.0
-    for j in range(len(nk)):
-        if diagonal:
-            if np.any(covariances[j] <= 0.0):
-                return np.inf
-            total += nk[j] * np.log(covariances[j]).sum() + np.sum(scatter[j] / covariances[j])
-            continue
-        try:
-            chol = linalg.cholesky(covariances[j], lower=True)
-        except linalg.LinAlgError:
+    if diagonal:
+        if np.any(covariances <= 0.0):
             return np.inf
-        half = linalg.solve_triangular(chol, np.eye(len(chol)), lower=True)
-        total += nk[j] * 2.0 * np.log(np.diag(chol)).sum() + np.sum(half * (half @ scatter[j]))
-    return total if np.isfinite(total) else np.inf
+        total = np.sum(nk * np.log(covariances).sum(axis=1)) + np.sum(scatter / covariances)
+    else:
+        # Batched over components: the inner iterations call this once per step.
+        try:
+            chol = np.linalg.cholesky(covariances)
+        except np.linalg.LinAlgError:
+            return np.inf
+        logdets = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+        traces = np.trace(np.linalg.solve(covariances, scatter), axis1=1, axis2=2)
+        total = np.sum(nk * logdets) + np.sum(traces)
+    return float(total) if np.isfinite(total) else np.inf
 
 
 def _descending_eigh(matrices):
