@@ -129,7 +129,7 @@ def test_oblimin_loading_standard_errors_match_lavaan():
 
 @pytest.mark.xfail(strict=True, reason="lvm's refits of the perturbed matrices stop the geomin (epsilon 0.001) "
                    "rotation at 60 iterations / tolerance 1e-7, short of its optimum, so the "
-                   "Jacobian depends on the step (up to 14 times lavaan's value); see "
+                   "Jacobian depends on the step (up to 15 times lavaan's value); see "
                    "tests/reference/README.md, lavaan_se")
 def test_geomin_loading_standard_errors_match_lavaan():
     _compare("geomin", "loadings")
