@@ -473,8 +473,11 @@ def test_a_real_ctrl_c_during_a_fit(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     # The fitted id column draws a warning just before the fit starts: the
     # moment to press Ctrl-C.
+    # A runner started in the background by a shell ignores SIGINT, and a child
+    # would inherit that; a user's terminal does not.
     process = subprocess.Popen([sys.executable, "-m", "lvm", "fit", "ae", str(path), "-k", "2", "--out", str(out)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = b""
     while b"looks like a row identifier" not in seen:
         chunk = process.stderr.read1(4096)
