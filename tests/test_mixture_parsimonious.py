@@ -202,7 +202,7 @@ def test_select_mixture_takes_mclust_names_and_searches_fourteen_by_default():
 _REFUSALS = r"reg_covar|[Rr]escale|scale the|no observed value|n_components|constant|singular"
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), name=st.sampled_from(NAMES), k=st.integers(1, 4), p=st.integers(1, 4),
        extra=st.integers(1, 60), reg_covar=st.sampled_from([0.0, 1e-6, 1e-2]),
        init=st.sampled_from(["kmeans++", "random", "hierarchical"]), magnitude=st.floats(-8, 8),
