@@ -233,3 +233,12 @@ def test_em_never_lowers_the_likelihood_for_any_structure(seed, name, k, p, extr
     history = model.history_
     assert np.all(np.isfinite(history))
     assert np.all(np.diff(history) >= -1e-10 * np.maximum(1.0, np.abs(history[1:])))
+
+
+def test_summary_of_data_with_a_column_named_weight():
+    X = lvm.datasets.load_old_faithful().rename(columns={"waiting": "weight"})
+    for model in (lvm.GaussianMixture(2, covariance_type="VEV", random_state=0),
+                  lvm.MixtureOfFactorAnalyzers(2, 1, random_state=0)):
+        components = model.fit(X).summary().tables["components"]
+        assert list(components.columns[:3]) == ["mixing weight", "eruptions", "weight"]
+        np.testing.assert_allclose(components["mixing weight"], model.weights_)

@@ -195,3 +195,8 @@ class MixtureModel(EMMixin, LatentNamesMixin, TransformerMixin, LatentModel):
             raise ValueError(f"n_samples must be at least 1; got {n_samples}.")
         rng = check_random_state(random_state)
         return self._draw(rng, rng.multinomial(n_samples, self.weights_))
+
+
+def weight_column(features):
+    """The summary's column of mixing weights: ``"weight"``, or ``"mixing weight"`` when a feature has that name."""
+    return "weight" if "weight" not in list(features) else "mixing weight"

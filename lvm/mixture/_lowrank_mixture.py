@@ -21,7 +21,7 @@ from .._validation import (
     check_latent,
 )
 from ..exceptions import DegenerateComponentWarning
-from . import _mfa_steps, _start
+from . import _base, _mfa_steps, _start
 from ._base import SHARED_CONSTRAINTS, MixtureModel
 
 MixtureOfFactorsPosterior = namedtuple(
@@ -348,7 +348,7 @@ class LowRankMixture(MixtureModel):
         names, labels = self._names(), [f"component {j}" for j in range(self.n_components)]
         factors = self._latent_names()
         components = pd.DataFrame(self.means_, index=labels, columns=names)
-        components.insert(0, "weight", self.weights_)
+        components.insert(0, _base.weight_column(names), self.weights_)
         noise = pd.DataFrame(self._noise_per_column(), index=labels, columns=[f"noise {c}" for c in names])
         loadings = pd.concat({label: pd.DataFrame(self.loadings_[j], index=names, columns=factors)
                               for j, label in enumerate(labels)})

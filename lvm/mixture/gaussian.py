@@ -21,7 +21,7 @@ from .._validation import (
     Options,
 )
 from ..exceptions import DegenerateComponentWarning
-from . import _em_steps, _start
+from . import _base, _em_steps, _start
 from ._base import SHARED_CONSTRAINTS, MixtureModel
 from ._covariance import COVARIANCE_TYPES, MCLUST_ALIASES, sample_components, structure_of
 
@@ -501,7 +501,7 @@ class GaussianMixture(MixtureModel):
         names = self._names()
         labels = self._latent_names()
         components = pd.DataFrame(self.means_, index=labels, columns=names)
-        components.insert(0, "weight", self.weights_)
+        components.insert(0, _base.weight_column(names), self.weights_)
         full = self._structure.to_full(self.covariances_, k, p)
         covariances = pd.concat(
             {label: pd.DataFrame(full[j], index=names, columns=names) for j, label in enumerate(labels)})
